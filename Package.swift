@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "swift-toxiproxy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ToxiproxyModel", targets: ["ToxiproxyModel"]),
+        .library(name: "ToxiproxyServer", targets: ["ToxiproxyServer"]),
+        .executable(name: "toxiproxy-server", targets: ["toxiproxy-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "ToxiproxyModel",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ToxiproxyServer",
+            dependencies: [
+                "ToxiproxyModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "toxiproxy-server",
+            dependencies: [
+                "ToxiproxyServer",
+                "ToxiproxyModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ToxiproxyModelTests",
+            dependencies: ["ToxiproxyModel"],
+            swiftSettings: swiftSettings
+        ),
+        // Test helpers that move hundreds of MiB per run (hashing, random data); optimised even in debug
+        // builds so that they do not dominate the suite's time.
+        .target(
+            name: "ToxiproxyTestSupport",
+            path: "Tests/ToxiproxyTestSupport",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
+        ),
+        .testTarget(
+            name: "ToxiproxyServerTests",
+            dependencies: [
+                "ToxiproxyServer",
+                "ToxiproxyModel",
+                "ToxiproxyTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,155 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ToxiproxyModel
+
+/// The Toxiproxy 2.12 admin API: same routes, status codes, bodies and quirks as the reference, so that
+/// existing clients drive this server unchanged.
+public struct AdminAPI: Sendable {
+    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+
+    /// Largest request body accepted; the reference has none, but an admin API facing a network needs one.
+    public static let maximumBodySize = 1024 * 1024
+
+    let registry: ProxyRegistry
+    let logger: Logger
+
+    public init(registry: ProxyRegistry, logger: Logger) {
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Every method that gets the reference's 405 on a known path and its 404 elsewhere.
+    private static let knownMethods: [HTTPRequest.Method] = [
+        .get, .head, .post, .put, .patch, .delete, .options, .trace, .connect,
+    ]
+
+    public func makeResponder() -> some HTTPResponder<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        self.route(router, "/version", [.get: self.version])
+        self.route(router, "/proxies", [.get: self.listProxies, .post: self.createProxy])
+        self.route(router, "/populate", [.post: self.populate])
+        self.route(router, "/reset", [.post: self.reset])
+        self.route(
+            router,
+            "/proxies/:proxy",
+            [.get: self.getProxy, .post: self.updateProxy, .patch: self.updateProxy, .delete: self.deleteProxy]
+        )
+        self.route(router, "/proxies/:proxy/toxics", [.get: self.listToxics, .post: self.createToxic])
+        self.route(
+            router,
+            "/proxies/:proxy/toxics/:toxic",
+            [.get: self.getToxic, .post: self.updateToxic, .patch: self.updateToxic, .delete: self.deleteToxic]
+        )
+        for method in Self.knownMethods {
+            router.on("/", method: method) { _, _ in AdminResponse.pageNotFound() }
+            router.on("**", method: method) { _, _ in AdminResponse.pageNotFound() }
+        }
+        return AdminResponder(router: router.buildResponder())
+    }
+
+    /// Registers `handlers` on `path` behind the reference's per-route middleware, and 405 for the rest.
+    private func route(
+        _ router: Router<BasicRequestContext>,
+        _ path: RouterPath,
+        _ handlers: [HTTPRequest.Method: Handler]
+    ) {
+        for method in Self.knownMethods {
+            if let handler = handlers[method] {
+                router.on(path, method: method, use: self.matched(handler))
+            } else {
+                router.on(path, method: method) { _, _ in AdminResponse.methodNotAllowed() }
+            }
+        }
+    }
+
+    /// What the reference applies to matched routes only: the browser block and a request id.
+    private func matched(_ handler: @escaping Handler) -> Handler {
+        { [logger] request, context in
+            let requestID = AdminResponse.makeRequestID()
+            var response: Response
+            if let agent = request.headers[.userAgent], agent.hasPrefix("Mozilla/") {
+                response = AdminResponse.browserBlocked()
+            } else {
+                do {
+                    response = try await handler(request, context)
+                } catch let error as APIError {
+                    response = AdminResponse.error(error)
+                } catch {
+                    response = AdminResponse.error(
+                        APIError(code: .internalError, status: 500, message: "\(error)", cause: nil)
+                    )
+                }
+            }
+            logger.debug(
+                "Handled request",
+                metadata: [
+                    "request_id": "\(requestID)", "method": "\(request.method)",
+                    "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                ]
+            )
+            response.headers[AdminResponse.requestIDField] = requestID
+            return response
+        }
+    }
+
+    // MARK: Request helpers
+
+    func readJSON(_ request: Request) async throws(APIError) -> JSONValue {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumBodySize)
+        } catch is NIOTooManyBytesError {
+            throw APIError(
+                code: .badRequestBody,
+                status: 413,
+                message: "request body too large: the limit is \(Self.maximumBodySize) bytes",
+                cause: nil
+            )
+        } catch {
+            throw APIError.badRequestBody("\(error)")
+        }
+        do {
+            return try JSONParser.parseFirstValue(body.readableBytesView)
+        } catch {
+            throw APIError.badRequestBody(error.message)
+        }
+    }
+
+    func parameter(_ name: String, of context: BasicRequestContext) throws(APIError) -> String {
+        guard let raw = context.parameters.get(name), let decoded = raw.removingPathPercentEncoding() else {
+            throw name == "toxic" ? APIError.toxicNotFound : APIError.proxyNotFound
+        }
+        return decoded
+    }
+
+    // MARK: Server
+
+    @Sendable func version(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json;charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"version\": \"\(ToxiproxyVersion.compatible)\"}\n"))
+        )
+    }
+
+    @Sendable func reset(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try await self.registry.reset()
+        return AdminResponse.noContent()
+    }
+}
+
+/// Answers what the router cannot tell apart: gorilla/mux does not clean paths, so `/proxies/` is a 404.
+struct AdminResponder<Wrapped: HTTPResponder<BasicRequestContext>>: HTTPResponder {
+    let router: Wrapped
+
+    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let path = request.uri.path
+        if path != "/" && (path.hasSuffix("/") || path.contains("//")) {
+            return AdminResponse.pageNotFound()
+        }
+        return try await self.router.respond(to: request, context: context)
+    }
+}

@@ -1,0 +1,224 @@
+import Logging
+import NIOCore
+import ToxiproxyModel
+
+/// One proxied connection: the client channel, its upstream channel, and a toxic chain per direction.
+///
+/// Everything here runs on the client channel's event loop; the upstream channel is created on the same
+/// loop, so the two halves never need a lock to talk to each other.
+final class ConnectionLink {
+    enum Side {
+        /// The accepted client socket: source of the upstream direction.
+        case client
+        /// The socket to the upstream server: source of the downstream direction.
+        case upstream
+    }
+
+    let eventLoop: any EventLoop
+    private let logger: Logger
+    private var onFinish: (() -> Void)?
+    private(set) var clientHandler: GlueHandler!
+    private var upstreamHandler: GlueHandler?
+    private var upstreamChannel: (any Channel)?
+    private var upstreamReady = false
+    private(set) var upstreamChain: DirectionChain!
+    private(set) var downstreamChain: DirectionChain!
+    private var needsFlush: (upstream: Bool, downstream: Bool) = (false, false)
+    private var clientOpen = true
+    private var upstreamOpen = false
+    private var isClosing = false
+
+    init(eventLoop: any EventLoop, upstreamToxics: [Toxic], downstreamToxics: [Toxic], logger: Logger) {
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.clientHandler = GlueHandler(side: .client, link: self)
+        self.upstreamChain = DirectionChain(direction: .upstream, toxics: upstreamToxics, link: self)
+        self.downstreamChain = DirectionChain(direction: .downstream, toxics: downstreamToxics, link: self)
+    }
+
+    /// `onFinish` runs once, on the event loop, when both sockets are closed.
+    func setOnFinish(_ onFinish: @escaping () -> Void) {
+        self.onFinish = onFinish
+    }
+
+    // MARK: Sockets
+
+    /// Tracks the client socket's lifetime; its close future fires even if it never became active.
+    func watchClient(_ channel: any Channel) {
+        let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        channel.closeFuture.whenComplete { _ in bound.value.socketClosed(.client) }
+    }
+
+    /// The upstream connected (its channel was created with auto-read off, so nothing was read yet):
+    /// glue it to the client and start reading both sides.
+    func upstreamConnected(_ channel: any Channel) {
+        guard !self.isClosing else {
+            channel.close(promise: nil)
+            return
+        }
+        let handler = GlueHandler(side: .upstream, link: self)
+        do {
+            try channel.pipeline.syncOperations.addHandler(handler)
+        } catch {
+            channel.close(promise: nil)
+            self.upstreamFailed(error, upstream: "\(channel.remoteAddress.map { "\($0)" } ?? "?")")
+            return
+        }
+        self.upstreamHandler = handler
+        self.upstreamChannel = channel
+        self.upstreamOpen = true
+        self.upstreamReady = true
+        let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        channel.closeFuture.whenComplete { _ in bound.value.socketClosed(.upstream) }
+        channel.setOption(.autoRead, value: true).whenComplete { _ in }
+        self.clientHandler.resumeReadingIfPending()
+    }
+
+    func upstreamFailed(_ error: any Error, upstream: String) {
+        if !self.isClosing {
+            self.logger.error(
+                "Unable to open connection to upstream",
+                metadata: ["upstream": "\(upstream)", "error": "\(error)"]
+            )
+            // The client sees its connection open and then close, as with the reference.
+            self.close()
+        }
+    }
+
+    // MARK: Events from the glue handlers
+
+    func received(_ element: StreamElement, from side: Side) {
+        self.chain(from: side).receive(element)
+    }
+
+    func readBurstEnded(from side: Side) {
+        self.flush(self.chain(from: side))
+    }
+
+    func channelClosed(_ side: Side) {
+        // The source's end travels through the chain behind its data; nothing more can reach this side.
+        self.chain(from: side).performEvent {
+            self.chain(from: side).receive(.end)
+        }
+        self.chain(into: side).shutdown()
+        if side == .client, !self.upstreamReady {
+            self.close()
+        }
+    }
+
+    private func socketClosed(_ side: Side) {
+        switch side {
+        case .client: self.clientOpen = false
+        case .upstream: self.upstreamOpen = false
+        }
+        guard !self.clientOpen && !self.upstreamOpen, let onFinish = self.onFinish else { return }
+        self.onFinish = nil
+        onFinish()
+    }
+
+    func destinationBecameWritable(_ side: Side) {
+        self.sourceHandler(of: self.chain(into: side))?.resumeReadingIfPending()
+    }
+
+    func canRead(from side: Side) -> Bool {
+        guard self.upstreamReady, !self.isClosing else { return false }
+        let chain = self.chain(from: side)
+        return chain.canAcceptMore && (self.destinationHandler(of: chain)?.isWritable ?? false)
+    }
+
+    // MARK: Used by the chains
+
+    func sink(_ element: StreamElement, from chain: DirectionChain) {
+        guard let destination = self.destinationHandler(of: chain) else {
+            self.close()
+            return
+        }
+        switch element {
+        case .chunk(let chunk):
+            destination.write(chunk.bytes)
+            self.setNeedsFlush(chain.direction)
+            self.sourceHandler(of: chain)?.resumeReadingIfPending()
+        case .end:
+            // The reference closes the destination fully rather than half-closing it.
+            destination.closeAfterPendingWrites()
+        }
+    }
+
+    func chainDidRelease(_ chain: DirectionChain) {
+        self.sourceHandler(of: chain)?.resumeReadingIfPending()
+    }
+
+    func flush(_ chain: DirectionChain) {
+        switch chain.direction {
+        case .upstream:
+            guard self.needsFlush.upstream else { return }
+            self.needsFlush.upstream = false
+        case .downstream:
+            guard self.needsFlush.downstream else { return }
+            self.needsFlush.downstream = false
+        }
+        self.destinationHandler(of: chain)?.flush()
+    }
+
+    /// Closes both sockets now, discarding anything held by toxics.
+    func close() {
+        guard !self.isClosing else { return }
+        self.isClosing = true
+        self.clientHandler.close()
+        if let upstreamChannel = self.upstreamChannel {
+            upstreamChannel.close(promise: nil)
+        }
+    }
+
+    var heldByteCount: Int { self.upstreamChain.bufferedBytes + self.downstreamChain.bufferedBytes }
+
+    // MARK: Live toxic changes
+
+    func apply(_ change: ToxicChange) {
+        let chain = change.direction == .upstream ? self.upstreamChain! : self.downstreamChain!
+        switch change {
+        case .add(let toxic): chain.add(toxic)
+        case .update(let toxic): chain.update(toxic)
+        case .remove(let name, _): chain.remove(named: name)
+        }
+    }
+
+    // MARK: Topology
+
+    private func chain(from side: Side) -> DirectionChain {
+        side == .client ? self.upstreamChain : self.downstreamChain
+    }
+
+    private func chain(into side: Side) -> DirectionChain {
+        side == .client ? self.downstreamChain : self.upstreamChain
+    }
+
+    private func sourceHandler(of chain: DirectionChain) -> GlueHandler? {
+        chain.direction == .upstream ? self.clientHandler : self.upstreamHandler
+    }
+
+    private func destinationHandler(of chain: DirectionChain) -> GlueHandler? {
+        chain.direction == .upstream ? self.upstreamHandler : self.clientHandler
+    }
+
+    private func setNeedsFlush(_ direction: StreamDirection) {
+        switch direction {
+        case .upstream: self.needsFlush.upstream = true
+        case .downstream: self.needsFlush.downstream = true
+        }
+    }
+}
+
+/// A toxic change to apply to every live link of one direction.
+enum ToxicChange: Sendable {
+    case add(Toxic)
+    case update(Toxic)
+    case remove(name: String, direction: StreamDirection)
+
+    var direction: StreamDirection {
+        switch self {
+        case .add(let toxic), .update(let toxic): toxic.direction
+        case .remove(_, let direction): direction
+        }
+    }
+}

@@ -1,0 +1,256 @@
+import Logging
+import NIOCore
+import ToxiproxyModel
+
+/// Every proxy by name, and every change to them.
+///
+/// Changes run one at a time (an actor alone would interleave them at each `await`, for example two
+/// creates of one name both passing the existence check while the first one binds). Reads take a
+/// consistent snapshot without waiting for a change in progress.
+public actor ProxyRegistry {
+    private var proxies: [String: ProxyInstance] = [:]
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private var changeInProgress = false
+    private var waitingChanges: [CheckedContinuation<Void, Never>] = []
+
+    public init(group: any EventLoopGroup, logger: Logger) {
+        self.group = group
+        self.logger = logger
+    }
+
+    // MARK: Reads
+
+    /// Every proxy, sorted by name.
+    public func proxyList() -> [Proxy] {
+        self.proxies.keys.sorted().compactMap { self.proxies[$0]?.snapshot }
+    }
+
+    public func proxy(named name: String) throws(APIError) -> Proxy {
+        try self.instance(named: name).snapshot
+    }
+
+    public func toxics(ofProxy proxyName: String) throws(APIError) -> [Toxic] {
+        try self.instance(named: proxyName).toxics
+    }
+
+    public func toxic(named toxicName: String, ofProxy proxyName: String) throws(APIError) -> Toxic {
+        guard let toxic = try self.instance(named: proxyName).toxic(named: toxicName) else {
+            throw APIError.toxicNotFound
+        }
+        return toxic
+    }
+
+    /// Number of live connections of a proxy (for tests and status).
+    public func liveConnectionCount(ofProxy proxyName: String) throws(APIError) -> Int {
+        try self.instance(named: proxyName).liveConnectionCount
+    }
+
+    /// Bytes held by the toxics of a proxy's live connections (read from one socket, not yet written to the other).
+    public func heldByteCount(ofProxy proxyName: String) async throws(APIError) -> Int {
+        try await self.instance(named: proxyName).heldByteCount()
+    }
+
+    // MARK: Proxies
+
+    public func createProxy(_ request: ProxyRequest) async throws(APIError) -> Proxy {
+        try await self.exclusively { () throws(APIError) in
+            guard let name = request.name, !name.isEmpty else { throw APIError.missingField("name") }
+            guard let upstream = request.upstream, !upstream.isEmpty else {
+                throw APIError.missingField("upstream")
+            }
+            guard self.proxies[name] == nil else { throw APIError.proxyAlreadyExists }
+            let instance = try await self.makeInstance(
+                name: name,
+                listen: request.listen ?? "",
+                upstream: upstream,
+                enabled: request.enabled ?? true
+            )
+            self.proxies[name] = instance
+            return instance.snapshot
+        }
+    }
+
+    /// Applies the reference's update rules: restart only when the resolved listen address or the upstream
+    /// changed; then start or stop to match `enabled`.
+    public func updateProxy(named name: String, with request: ProxyRequest) async throws(APIError) -> Proxy {
+        try await self.exclusively { () throws(APIError) in
+            let instance = try self.instance(named: name)
+            let listen = request.listen ?? instance.listen
+            let upstream = request.upstream ?? instance.upstream
+            let enabled = request.enabled ?? instance.isEnabled
+            if try await self.differs(instance, listen: listen, upstream: upstream) {
+                await instance.stop()
+                instance.setAddress(listen: listen, upstream: upstream)
+            }
+            if enabled != instance.isEnabled {
+                if enabled {
+                    try await instance.start()
+                } else {
+                    await instance.stop()
+                }
+            }
+            return instance.snapshot
+        }
+    }
+
+    public func deleteProxy(named name: String) async throws(APIError) {
+        try await self.exclusively { () throws(APIError) in
+            let instance = try self.instance(named: name)
+            await instance.stop()
+            self.proxies[name] = nil
+        }
+    }
+
+    /// `/populate`: validates every entry, then applies them in order; the first failure stops the rest
+    /// and what was applied before it stays. Returns the proxies applied and the error, if any.
+    public func populate(_ requests: [ProxyRequest]) async -> (proxies: [Proxy], error: APIError?) {
+        await self.exclusively {
+            for (index, request) in requests.enumerated() {
+                if request.name?.isEmpty ?? true {
+                    return ([], APIError.missingField("name", proxyIndex: index + 1))
+                }
+                if request.upstream?.isEmpty ?? true {
+                    return ([], APIError.missingField("upstream", proxyIndex: index + 1))
+                }
+            }
+            var applied: [Proxy] = []
+            for request in requests {
+                do throws(APIError) {
+                    applied.append(try await self.addOrReplace(request))
+                } catch {
+                    return (applied, error)
+                }
+            }
+            return (applied, nil)
+        }
+    }
+
+    /// `/reset`: enables every proxy and removes every toxic. Stops at the first proxy that cannot bind.
+    public func reset() async throws(APIError) {
+        try await self.exclusively { () throws(APIError) in
+            for instance in self.proxies.values {
+                try await instance.start()
+                await instance.removeAllToxics()
+            }
+        }
+    }
+
+    /// Stops every proxy (server shutdown).
+    public func shutdown() async {
+        await self.exclusively {
+            for instance in self.proxies.values {
+                await instance.stop()
+            }
+        }
+    }
+
+    // MARK: Toxics
+
+    public func addToxic(_ request: ToxicRequest, toProxy proxyName: String) async throws(APIError) -> Toxic {
+        try await self.exclusively { () throws(APIError) in
+            let instance = try self.instance(named: proxyName)
+            let header = try Toxic.resolveHeader(from: request)
+            guard instance.toxic(named: header.name) == nil else { throw APIError.toxicAlreadyExists }
+            let toxic = try Toxic.make(header: header, request: request)
+            try await instance.addToxic(toxic)
+            return toxic
+        }
+    }
+
+    /// PATCH semantics: merges `attributes` and takes `toxicity`; name, type and stream never change. A body
+    /// that fails to decode changes nothing.
+    public func updateToxic(
+        named toxicName: String,
+        ofProxy proxyName: String,
+        with body: JSONValue
+    ) async throws(APIError) -> Toxic {
+        try await self.exclusively { () throws(APIError) in
+            let instance = try self.instance(named: proxyName)
+            guard var toxic = instance.toxic(named: toxicName) else { throw APIError.toxicNotFound }
+            try toxic.applyUpdate(body)
+            try await instance.replaceToxic(toxic)
+            return toxic
+        }
+    }
+
+    public func removeToxic(named toxicName: String, fromProxy proxyName: String) async throws(APIError) {
+        try await self.exclusively { () throws(APIError) in
+            try await self.instance(named: proxyName).removeToxic(named: toxicName)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func instance(named name: String) throws(APIError) -> ProxyInstance {
+        guard let instance = self.proxies[name] else { throw APIError.proxyNotFound }
+        return instance
+    }
+
+    private func makeInstance(
+        name: String,
+        listen: String,
+        upstream: String,
+        enabled: Bool
+    ) async throws(APIError) -> ProxyInstance {
+        let instance = ProxyInstance(
+            name: name,
+            listen: listen,
+            upstream: upstream,
+            group: self.group,
+            logger: self.logger
+        )
+        if enabled {
+            try await instance.start()
+        }
+        return instance
+    }
+
+    /// The reference's "differs": the requested listen, resolved, against the stored listen string, or a
+    /// different upstream. A stored hostname never equals a resolved address, and port 0 always differs.
+    private func differs(_ instance: ProxyInstance, listen: String, upstream: String) async throws(APIError) -> Bool {
+        let resolved: SocketAddress
+        do {
+            resolved = try await ListenAddress.resolveOffLoop(listen)
+        } catch {
+            throw APIError(code: .listenFailed, status: 500, message: "\(error)", cause: nil)
+        }
+        return ListenAddress.format(resolved) != instance.listen || upstream != instance.upstream
+    }
+
+    private func addOrReplace(_ request: ProxyRequest) async throws(APIError) -> Proxy {
+        let name = request.name ?? ""
+        let listen = request.listen ?? ""
+        let upstream = request.upstream ?? ""
+        if let existing = self.proxies[name] {
+            guard try await self.differs(existing, listen: listen, upstream: upstream) else {
+                return existing.snapshot
+            }
+            await existing.stop()
+        }
+        let instance = try await self.makeInstance(
+            name: name,
+            listen: listen,
+            upstream: upstream,
+            enabled: request.enabled ?? true
+        )
+        self.proxies[name] = instance
+        return instance.snapshot
+    }
+
+    private func exclusively<T, Failure: Error>(
+        _ body: () async throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        while self.changeInProgress {
+            await withCheckedContinuation { self.waitingChanges.append($0) }
+        }
+        self.changeInProgress = true
+        defer {
+            self.changeInProgress = false
+            if !self.waitingChanges.isEmpty {
+                self.waitingChanges.removeFirst().resume()
+            }
+        }
+        return try await body()
+    }
+}

@@ -1,0 +1,79 @@
+import NIOCore
+import ToxiproxyModel
+
+/// Runs `TimeoutState` on the event loop: drops data and closes the connection when the idle timer fires.
+final class TimeoutStage: ToxicStage {
+    let name: String
+    /// Removing a timeout toxic closes the connections it was attached to, whatever the toxicity draw.
+    var closesConnectionOnRemoval: Bool { true }
+    private unowned let chain: DirectionChain
+    private var toxic: Toxic
+    private var state: TimeoutState
+    private var timer: Scheduled<Void>?
+
+    init(toxic: Toxic, chain: DirectionChain) {
+        self.name = toxic.name
+        self.chain = chain
+        self.toxic = toxic
+        self.state = TimeoutState(
+            timeout: toxic.attributes["timeout"],
+            active: Toxicity.draw(toxic.toxicity),
+            now: .now()
+        )
+        self.armTimer()
+    }
+
+    func receive(_ element: StreamElement) {
+        switch self.state.receive(element, now: .now()) {
+        case .forward:
+            if case .end = element { self.cancelTimer() }
+            self.chain.forward(element, from: self)
+        case .drop:
+            self.chain.discard(element)
+            self.armTimer()
+        }
+    }
+
+    func update(_ toxic: Toxic) {
+        self.toxic = toxic
+        self.restart()
+    }
+
+    func restart() {
+        self.state.reconfigure(
+            timeout: self.toxic.attributes["timeout"],
+            active: Toxicity.draw(self.toxic.toxicity),
+            now: .now()
+        )
+        self.armTimer()
+    }
+
+    func remove() -> [StreamElement] {
+        self.cancelTimer()
+        return []
+    }
+
+    func shutdown() {
+        self.cancelTimer()
+    }
+
+    private func armTimer() {
+        self.timer?.cancel()
+        self.timer = nil
+        guard let deadline = self.state.deadline else { return }
+        self.timer = self.chain.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            if self.state.isExpired(now: .now()) {
+                self.chain.closeConnection()
+            } else {
+                self.armTimer()
+            }
+        }
+    }
+
+    private func cancelTimer() {
+        self.timer?.cancel()
+        self.timer = nil
+    }
+}

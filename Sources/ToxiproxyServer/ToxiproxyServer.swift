@@ -1,0 +1,138 @@
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import ToxiproxyModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The whole server: the proxy registry and the admin API in front of it, as a `Service` that stops every
+/// proxy when it shuts down.
+public struct ToxiproxyServer: Service {
+    public struct Configuration: Sendable {
+        /// Admin API host; `localhost` binds 127.0.0.1 only, as the reference does.
+        public var host: String
+        /// Admin API port; 0 picks a free one (see `onAdminListening`).
+        public var port: Int
+        /// Proxies to create before the API listens, in the `/populate` format.
+        public var configFile: String?
+
+        public init(host: String = "localhost", port: Int = 8474, configFile: String? = nil) {
+            self.host = host
+            self.port = port
+            self.configFile = configFile
+        }
+    }
+
+    public let registry: ProxyRegistry
+    private let configuration: Configuration
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let onAdminListening: @Sendable (SocketAddress) async -> Void
+
+    /// - Parameter onAdminListening: called with the admin API's bound address once it accepts requests.
+    public init(
+        configuration: Configuration,
+        logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onAdminListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.group = group
+        self.registry = ProxyRegistry(group: group, logger: logger)
+        self.onAdminListening = onAdminListening
+    }
+
+    public func run() async throws {
+        if let configFile = self.configuration.configFile {
+            await self.populate(fromFile: configFile)
+        }
+        let host = self.configuration.host == "localhost" ? "127.0.0.1" : self.configuration.host
+        let api = AdminAPI(registry: self.registry, logger: self.logger)
+        let logger = self.logger
+        let onAdminListening = self.onAdminListening
+        let application = Application(
+            responder: api.makeResponder(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            configuration: .init(address: .hostname(host, port: self.configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                guard let address = channel.localAddress else { return }
+                logger.info("Starting Toxiproxy HTTP server", metadata: ["address": "\(address)"])
+                await onAdminListening(address)
+            },
+            eventLoopGroupProvider: .shared(self.group),
+            logger: self.quietHTTPLogger()
+        )
+        do {
+            try await application.run()
+        } catch {
+            await self.registry.shutdown()
+            throw error
+        }
+        await self.registry.shutdown()
+    }
+
+    /// Hummingbird logs every request at debug; the admin API logs its own lines.
+    private func quietHTTPLogger() -> Logger {
+        var logger = self.logger
+        logger.logLevel = max(logger.logLevel, .info)
+        return logger
+    }
+
+    private func populate(fromFile path: String) async {
+        let bytes: [UInt8]
+        do {
+            bytes = try readFile(path)
+        } catch {
+            self.logger.error(
+                "Failed to load config file",
+                metadata: ["config": "\(path)", "error": "\(error)"]
+            )
+            return
+        }
+        do {
+            let value = try JSONParser.parseFirstValue(bytes)
+            let requests = try ProxyRequest.decodeList(value)
+            let (proxies, error) = await self.registry.populate(requests)
+            if let error {
+                self.logger.error(
+                    "Failed to populate proxies from file",
+                    metadata: ["config": "\(path)", "error": "\(error.message)"]
+                )
+            }
+            self.logger.info("Populated proxies from file", metadata: ["config": "\(path)", "proxies": "\(proxies.count)"])
+        } catch {
+            self.logger.error(
+                "Failed to populate proxies from file",
+                metadata: ["config": "\(path)", "error": "\(error)"]
+            )
+        }
+    }
+}
+
+private struct FileReadError: Error, CustomStringConvertible {
+    var description: String
+}
+
+private func readFile(_ path: String) throws -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+        throw FileReadError(description: "open \(path): \(goErrnoText(errno))")
+    }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, file)
+        if count <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<count])
+    }
+    return bytes
+}

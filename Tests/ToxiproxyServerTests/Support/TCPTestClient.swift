@@ -1,0 +1,30 @@
+import NIOCore
+import NIOPosix
+
+/// Real TCP client connections on loopback, driven with async/await.
+enum TCPTestClient {
+    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    static func connect(host: String = "127.0.0.1", port: Int) async throws -> Connection {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// Sends `send`, then reads until the server closes; returns everything read.
+    static func exchange(host: String, port: Int, send: [UInt8]) async throws -> [UInt8] {
+        let connection = try await self.connect(host: host, port: port)
+        return try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: send))
+            var received: [UInt8] = []
+            for try await buffer in inbound {
+                received.append(contentsOf: buffer.readableBytesView)
+            }
+            return received
+        }
+    }
+}
