@@ -13,7 +13,10 @@ let package = Package(
     products: [
         .library(name: "ToxiproxyModel", targets: ["ToxiproxyModel"]),
         .library(name: "ToxiproxyServer", targets: ["ToxiproxyServer"]),
+        .library(name: "ToxiproxyClient", targets: ["ToxiproxyClient"]),
+        .library(name: "Impairments", targets: ["Impairments"]),
         .executable(name: "toxiproxy-server", targets: ["toxiproxy-server"]),
+        .executable(name: "toxictl", targets: ["toxictl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -21,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(
@@ -37,6 +42,38 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ToxiproxyClient",
+            dependencies: [
+                "ToxiproxyModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Impairments",
+            dependencies: ["ToxiproxyModel", "ToxiproxyClient"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "toxictl",
+            dependencies: [
+                "ToxiproxyModel",
+                "ToxiproxyClient",
+                "Impairments",
+                "ToxiproxyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

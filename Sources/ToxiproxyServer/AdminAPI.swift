@@ -141,7 +141,9 @@ public struct AdminAPI: Sendable {
     }
 }
 
-/// Answers what the router cannot tell apart: gorilla/mux does not clean paths, so `/proxies/` is a 404.
+/// Answers what the router cannot tell apart. gorilla/mux does not clean paths, so `/proxies/` is a 404; and
+/// the trie does not fall back to `**` once it has followed a known prefix (`/version/x`), so its bare 404
+/// gets the reference's body here.
 struct AdminResponder<Wrapped: HTTPResponder<BasicRequestContext>>: HTTPResponder {
     let router: Wrapped
 
@@ -150,6 +152,11 @@ struct AdminResponder<Wrapped: HTTPResponder<BasicRequestContext>>: HTTPResponde
         if path != "/" && (path.hasSuffix("/") || path.contains("//")) {
             return AdminResponse.pageNotFound()
         }
-        return try await self.router.respond(to: request, context: context)
+        let response = try await self.router.respond(to: request, context: context)
+        // Every 404 of ours carries a content type; only the router's own "no route" lacks one.
+        if response.status == .notFound && response.headers[.contentType] == nil {
+            return AdminResponse.pageNotFound()
+        }
+        return response
     }
 }

@@ -157,6 +157,10 @@ final class ProxyInstance: Sendable {
         guard let (link, upstream) = registered else {
             return client.close()
         }
+        self.logger.debug(
+            "Accepted client",
+            metadata: ["client": "\(client.remoteAddress.map { "\($0)" } ?? "?")", "upstream": "\(upstream)"]
+        )
         let id = ObjectIdentifier(link)
         link.setOnFinish { [self] in
             self.state.withLockedValue { _ = $0.links.removeValue(forKey: id) }

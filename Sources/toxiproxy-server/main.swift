@@ -12,8 +12,8 @@ import Musl
 import Darwin
 #endif
 
-let programName = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") }
-    ?? "toxiproxy-server"
+// Go's flag package names the program by argv[0] as given.
+let programName = CommandLine.arguments.first ?? "toxiproxy-server"
 let flags: ServerFlags
 do {
     flags = try ServerFlags.parse(Array(CommandLine.arguments.dropFirst()))

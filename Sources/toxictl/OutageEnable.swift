@@ -1,0 +1,23 @@
+import ArgumentParser
+import Impairments
+import Impairments
+
+struct OutageEnable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enable",
+        abstract: "Disable the proxy: its listener closes, live connections close, new ones are refused."
+    )
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var dryRun: DryRunOptions
+
+    func run() async throws {
+        let impairments = ProxyImpairments(proxy: self.target.proxy)
+        try await ChangeRunner(target: self.target, output: self.output, dryRun: self.dryRun.dryRun).run(
+            summary: "outage: on (connections refused)"
+        ) { current in
+            impairments.setOutage(true, current: current)
+        }
+    }
+}
