@@ -93,10 +93,18 @@ let package = Package(
             dependencies: ["ToxiproxyModel"],
             swiftSettings: swiftSettings
         ),
-        // Test helpers that move hundreds of MiB per run (hashing, random data); optimised even in debug
-        // builds so that they do not dominate the suite's time.
+        // Helpers shared by the test targets: a server on an ephemeral port, an echo upstream, raw HTTP and
+        // TCP clients, and the hashing and random data that move hundreds of MiB per run (so optimised even
+        // in debug builds, where they would otherwise dominate the suite's time).
         .target(
             name: "ToxiproxyTestSupport",
+            dependencies: [
+                "ToxiproxyServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/ToxiproxyTestSupport",
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
@@ -111,6 +119,39 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ToxiproxyClientTests",
+            dependencies: [
+                "ToxiproxyClient",
+                "ToxiproxyModel",
+                "ToxiproxyServer",
+                "ToxiproxyTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImpairmentsTests",
+            dependencies: [
+                "Impairments",
+                "ToxiproxyClient",
+                "ToxiproxyModel",
+                "ToxiproxyServer",
+                "ToxiproxyTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Black-box tests of the built toxictl binary (it is built before the tests by `swift build`).
+        .testTarget(
+            name: "toxictlTests",
+            dependencies: [
+                "ToxiproxyModel",
+                "ToxiproxyServer",
+                "ToxiproxyTestSupport",
+            ],
+            // `--help` snapshots, read through #filePath.
+            exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
     ]

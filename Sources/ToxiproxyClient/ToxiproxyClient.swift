@@ -34,6 +34,8 @@ public struct ToxiproxyClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1
         configuration.timeout.connect = .seconds(5)
+        // A refused connection is an answer ("no server there"), not something to retry until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return try await HTTPClient.withHTTPClient(configuration: configuration) { httpClient in
             try await body(try ToxiproxyClient(baseURL: url, httpClient: httpClient, timeout: timeout))
         }
@@ -41,16 +43,19 @@ public struct ToxiproxyClient: Sendable {
 
     /// The admin URL as requests use it: `http://` added when there is no scheme, no trailing slash.
     public static func normalise(_ url: String) throws(ToxiproxyClientError) -> String {
-        var url = url.trimmingTrailing("/")
-        if !url.contains("://") { url = "http://" + url }
-        guard url.hasPrefix("http://") || url.hasPrefix("https://"),
-            url.split(separator: "/", omittingEmptySubsequences: true).count >= 2
-        else {
-            throw ToxiproxyClientError(
-                code: .invalidURL,
-                message: "\"\(url)\" is not an http:// or https:// admin URL",
-                request: url
-            )
+        var url = url
+        if url.firstRange(of: "://") == nil { url = "http://" + url }
+        while url.hasSuffix("/") { url.removeLast() }
+        let invalid = ToxiproxyClientError(
+            code: .invalidURL,
+            message: "\"\(url)\" is not an http:// or https:// admin URL with a host",
+            request: url
+        )
+        guard let separator = url.firstRange(of: "://") else { throw invalid }
+        let scheme = url[..<separator.lowerBound]
+        let authority = url[separator.upperBound...].prefix { $0 != "/" }
+        guard scheme == "http" || scheme == "https", !authority.isEmpty, !authority.hasPrefix(":") else {
+            throw invalid
         }
         return url
     }
@@ -141,7 +146,7 @@ public struct ToxiproxyClient: Sendable {
         } catch {
             throw ToxiproxyClientError(
                 code: .invalidResponse,
-                message: "unexpected answer: \(error.description)",
+                message: "the answer is not what a Toxiproxy admin API sends (\(error.description))",
                 request: request
             )
         }

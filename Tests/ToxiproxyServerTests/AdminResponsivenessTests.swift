@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Testing
+import ToxiproxyTestSupport
 import ToxiproxyServer
 
 /// The admin API never waits on a slow or stalled connection (a known failure of the reference, whose

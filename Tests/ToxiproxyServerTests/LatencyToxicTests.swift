@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+import ToxiproxyTestSupport
 import ToxiproxyServer
 
 /// Latency timing on real sockets. Tolerances allow for a loaded 2-core machine; accuracy targets live in

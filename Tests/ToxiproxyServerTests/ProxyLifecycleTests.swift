@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Testing
+import ToxiproxyTestSupport
 import ToxiproxyServer
 
 #if canImport(Glibc)

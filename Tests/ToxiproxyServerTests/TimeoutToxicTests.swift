@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Testing
+import ToxiproxyTestSupport
 import ToxiproxyServer
 
 /// The timeout toxic: `0` holds the connection forever, `> 0` is an idle timer reset by traffic, and

@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 
 /// A real upstream on 127.0.0.1 that echoes every byte back, for the duration of `body`.
-func withEchoServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+public func withEchoServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .serverChannelOption(.backlog, value: 512)

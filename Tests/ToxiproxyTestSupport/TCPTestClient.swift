@@ -2,10 +2,10 @@ import NIOCore
 import NIOPosix
 
 /// Real TCP client connections on loopback, driven with async/await.
-enum TCPTestClient {
-    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+public enum TCPTestClient {
+    public typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    static func connect(host: String = "127.0.0.1", port: Int) async throws -> Connection {
+    public static func connect(host: String = "127.0.0.1", port: Int) async throws -> Connection {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
@@ -16,7 +16,7 @@ enum TCPTestClient {
     }
 
     /// Sends `send`, then reads until the server closes; returns everything read.
-    static func exchange(host: String, port: Int, send: [UInt8]) async throws -> [UInt8] {
+    public static func exchange(host: String, port: Int, send: [UInt8]) async throws -> [UInt8] {
         let connection = try await self.connect(host: host, port: port)
         return try await connection.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: send))

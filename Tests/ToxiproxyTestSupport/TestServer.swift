@@ -5,16 +5,16 @@ import ServiceLifecycle
 import ToxiproxyServer
 
 /// A running server on 127.0.0.1 with an ephemeral admin port, for the duration of `body`.
-struct TestServer: Sendable {
-    let server: ToxiproxyServer
-    let adminPort: Int
+public struct TestServer: Sendable {
+    public let server: ToxiproxyServer
+    public let adminPort: Int
 
-    var registry: ProxyRegistry { self.server.registry }
-    var admin: AdminClient { AdminClient(port: self.adminPort) }
+    public var registry: ProxyRegistry { self.server.registry }
+    public var admin: AdminClient { AdminClient(port: self.adminPort) }
 }
 
 /// Runs a fresh server for `body` and shuts it down (every proxy stopped) afterwards, whatever happens.
-func withTestServer<T: Sendable>(
+public func withTestServer<T: Sendable>(
     configFile: String? = nil,
     _ body: @Sendable (TestServer) async throws -> T
 ) async throws -> T {
@@ -44,7 +44,7 @@ func withTestServer<T: Sendable>(
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

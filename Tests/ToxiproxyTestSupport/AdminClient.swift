@@ -3,39 +3,44 @@ import NIOPosix
 
 /// A deliberately plain HTTP/1.1 client: one connection per request, `Connection: close`, raw bytes in and
 /// out, so tests see exactly what the server sends (header presence, trailing newlines, content types).
-struct AdminClient: Sendable {
-    let port: Int
-    var host = "127.0.0.1"
+public struct AdminClient: Sendable {
+    public let port: Int
+    public var host = "127.0.0.1"
 
-    struct Response: Sendable, CustomStringConvertible {
-        var status: Int
-        var headers: [(name: String, value: String)]
-        var body: String
+    public init(port: Int, host: String = "127.0.0.1") {
+        self.port = port
+        self.host = host
+    }
 
-        func header(_ name: String) -> String? {
+    public struct Response: Sendable, CustomStringConvertible {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+        public var body: String
+
+        public func header(_ name: String) -> String? {
             self.headers.last { $0.name.lowercased() == name.lowercased() }?.value
         }
 
-        var description: String { "HTTP \(self.status) \(self.body)" }
+        public var description: String { "HTTP \(self.status) \(self.body)" }
     }
 
-    func get(_ path: String) async throws -> Response {
+    public func get(_ path: String) async throws -> Response {
         try await self.send("GET", path)
     }
 
-    func post(_ path: String, _ body: String? = nil) async throws -> Response {
+    public func post(_ path: String, _ body: String? = nil) async throws -> Response {
         try await self.send("POST", path, body: body)
     }
 
-    func patch(_ path: String, _ body: String? = nil) async throws -> Response {
+    public func patch(_ path: String, _ body: String? = nil) async throws -> Response {
         try await self.send("PATCH", path, body: body)
     }
 
-    func delete(_ path: String) async throws -> Response {
+    public func delete(_ path: String) async throws -> Response {
         try await self.send("DELETE", path)
     }
 
-    func send(
+    public func send(
         _ method: String,
         _ path: String,
         body: String? = nil,

@@ -1,11 +1,11 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-enum RoundTrips {
+public enum RoundTrips {
     /// Sends `count` 8-byte sequence-numbered messages on one connection, `interval` apart, and returns the
     /// round trip of each one in milliseconds (send to complete echo), in order. Messages overlap in flight
     /// when the interval is shorter than the delay, which is how latency must behave (per chunk, from arrival).
-    static func measure(port: Int, count: Int, interval: Duration) async throws -> [Double] {
+    public static func measure(port: Int, count: Int, interval: Duration) async throws -> [Double] {
         let sentAt = NIOLockedValueBox([ContinuousClock.Instant?](repeating: nil, count: count))
         let connection = try await TCPTestClient.connect(port: port)
         return try await connection.executeThenClose { inbound, outbound in

@@ -1,11 +1,10 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import Testing
 
 extension TestServer {
     /// Creates a proxy on 127.0.0.1 with an ephemeral port and returns that port.
-    func createProxy(name: String, upstreamPort: Int) async throws -> Int {
+    public func createProxy(name: String, upstreamPort: Int) async throws -> Int {
         let response = try await self.admin.post(
             "/proxies",
             #"{"name":"\#(name)","listen":"127.0.0.1:0","upstream":"127.0.0.1:\#(upstreamPort)"}"#
@@ -18,24 +17,24 @@ extension TestServer {
     }
 
     /// Adds a toxic from a JSON body and fails the test unless the server accepted it.
-    func addToxic(proxy: String, _ json: String) async throws {
+    public func addToxic(proxy: String, _ json: String) async throws {
         let response = try await self.admin.post("/proxies/\(proxy)/toxics", json)
         guard response.status == 200 else { throw TestFailure("add toxic to \(proxy): \(response)") }
     }
 
-    func removeToxic(proxy: String, _ name: String) async throws {
+    public func removeToxic(proxy: String, _ name: String) async throws {
         let response = try await self.admin.delete("/proxies/\(proxy)/toxics/\(name)")
         guard response.status == 204 else { throw TestFailure("remove toxic \(name): \(response)") }
     }
 
-    func setEnabled(proxy: String, _ enabled: Bool) async throws {
+    public func setEnabled(proxy: String, _ enabled: Bool) async throws {
         let response = try await self.admin.post("/proxies/\(proxy)", #"{"enabled":\#(enabled)}"#)
         guard response.status == 200 else { throw TestFailure("enable=\(enabled) \(proxy): \(response)") }
     }
 }
 
 extension AdminClient.Response {
-    func jsonObject() throws -> [String: Any] {
+    public func jsonObject() throws -> [String: Any] {
         guard let object = try JSONSerialization.jsonObject(with: Data(self.body.utf8)) as? [String: Any] else {
             throw TestFailure("not a JSON object: \(self.body)")
         }
@@ -44,20 +43,20 @@ extension AdminClient.Response {
 }
 
 /// Elapsed wall time in milliseconds since `start`.
-func milliseconds(since start: ContinuousClock.Instant) -> Double {
+public func milliseconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
 }
 
 /// The value at fraction `q` (0...1) of the sorted samples.
-func percentile(_ samples: [Double], _ q: Double) -> Double {
+public func percentile(_ samples: [Double], _ q: Double) -> Double {
     let sorted = samples.sorted()
     let index = min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded(.up)))
     return sorted[index]
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(
+public func eventually(
     timeout: Duration = .seconds(5),
     _ condition: @Sendable () async throws -> Bool
 ) async rethrows -> Bool {
