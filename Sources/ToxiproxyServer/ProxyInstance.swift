@@ -33,12 +33,22 @@ final class ProxyInstance: Sendable {
     }
 
     let name: String
+    /// Live connections above which new clients are closed right after accept (as on an upstream failure).
+    let maximumConnections: Int
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
 
-    init(name: String, listen: String, upstream: String, group: any EventLoopGroup, logger: Logger) {
+    init(
+        name: String,
+        listen: String,
+        upstream: String,
+        maximumConnections: Int,
+        group: any EventLoopGroup,
+        logger: Logger
+    ) {
         self.name = name
+        self.maximumConnections = maximumConnections
         self.group = group
         var logger = logger
         logger[metadataKey: "proxy"] = "\(name)"
@@ -143,8 +153,13 @@ final class ProxyInstance: Sendable {
 
     private func accept(_ client: any Channel) -> EventLoopFuture<Void> {
         let eventLoop = client.eventLoop
+        var overLimit = false
         let registered: (link: ConnectionLink, upstream: String)? = self.state.withLockedValue { state in
             guard state.enabled else { return nil }
+            guard state.links.count < self.maximumConnections else {
+                overLimit = true
+                return nil
+            }
             let link = ConnectionLink(
                 eventLoop: eventLoop,
                 upstreamToxics: state.upstreamToxics,
@@ -155,6 +170,12 @@ final class ProxyInstance: Sendable {
             return (link, state.upstream)
         }
         guard let (link, upstream) = registered else {
+            if overLimit {
+                self.logger.warning(
+                    "Connection limit reached; closing the new client",
+                    metadata: ["limit": "\(self.maximumConnections)"]
+                )
+            }
             return client.close()
         }
         self.logger.debug(

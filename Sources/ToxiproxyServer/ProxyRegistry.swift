@@ -11,12 +11,19 @@ public actor ProxyRegistry {
     private var proxies: [String: ProxyInstance] = [:]
     private let group: any EventLoopGroup
     private let logger: Logger
+    private let maximumConnectionsPerProxy: Int
     private var changeInProgress = false
     private var waitingChanges: [CheckedContinuation<Void, Never>] = []
 
-    public init(group: any EventLoopGroup, logger: Logger) {
+    /// - Parameter maximumConnectionsPerProxy: live connections a proxy keeps before it closes new clients.
+    public init(
+        group: any EventLoopGroup,
+        logger: Logger,
+        maximumConnectionsPerProxy: Int = ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy
+    ) {
         self.group = group
         self.logger = logger
+        self.maximumConnectionsPerProxy = maximumConnectionsPerProxy
     }
 
     // MARK: Reads
@@ -197,6 +204,7 @@ public actor ProxyRegistry {
             name: name,
             listen: listen,
             upstream: upstream,
+            maximumConnections: self.maximumConnectionsPerProxy,
             group: self.group,
             logger: self.logger
         )

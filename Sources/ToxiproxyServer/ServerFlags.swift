@@ -4,6 +4,8 @@ public struct ServerFlags: Sendable, Equatable {
     public var host = "localhost"
     public var port = "8474"
     public var configFile: String?
+    /// Not a reference flag: an addition, defaulting to a limit no reference deployment would notice.
+    public var maximumConnections = "\(ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy)"
     public var showVersion = false
     public var showHelp = false
 
@@ -45,6 +47,13 @@ public struct ServerFlags: Sendable, Equatable {
             valueName: "string",
             usage: "Host for toxiproxy's API to listen on",
             defaultText: "\"localhost\""
+        ),
+        Definition(
+            name: "max-connections",
+            kind: .string(\.maximumConnections),
+            valueName: "int",
+            usage: "Live connections per proxy above which new clients are closed at once",
+            defaultText: "\(ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy)"
         ),
         Definition(
             name: "port",

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -23,11 +24,32 @@ public struct ToxiproxyServer: Service {
         public var port: Int
         /// Proxies to create before the API listens, in the `/populate` format.
         public var configFile: String?
+        /// Live connections per proxy above which new clients are closed right after accept. Each proxied
+        /// connection holds two file descriptors.
+        public var maximumConnectionsPerProxy: Int
 
-        public init(host: String = "localhost", port: Int = 8474, configFile: String? = nil) {
+        /// A request must arrive whole within this time, and an idle keep-alive connection is closed after it
+        /// (the reference's read timeout; slow or stalled clients cannot hold admin connections open).
+        public var requestReadTimeout: TimeAmount
+        /// Admin API connections open at once; more wait in the listen backlog.
+        public var maximumAdminConnections: Int
+
+        public static let defaultMaximumConnectionsPerProxy = 10_000
+
+        public init(
+            host: String = "localhost",
+            port: Int = 8474,
+            configFile: String? = nil,
+            maximumConnectionsPerProxy: Int = Self.defaultMaximumConnectionsPerProxy,
+            requestReadTimeout: TimeAmount = .seconds(15),
+            maximumAdminConnections: Int = 256
+        ) {
             self.host = host
             self.port = port
             self.configFile = configFile
+            self.maximumConnectionsPerProxy = maximumConnectionsPerProxy
+            self.requestReadTimeout = requestReadTimeout
+            self.maximumAdminConnections = maximumAdminConnections
         }
     }
 
@@ -47,7 +69,11 @@ public struct ToxiproxyServer: Service {
         self.configuration = configuration
         self.logger = logger
         self.group = group
-        self.registry = ProxyRegistry(group: group, logger: logger)
+        self.registry = ProxyRegistry(
+            group: group,
+            logger: logger,
+            maximumConnectionsPerProxy: configuration.maximumConnectionsPerProxy
+        )
         self.onAdminListening = onAdminListening
     }
 
@@ -59,10 +85,20 @@ public struct ToxiproxyServer: Service {
         let api = AdminAPI(registry: self.registry, logger: self.logger)
         let logger = self.logger
         let onAdminListening = self.onAdminListening
+        let readTimeout = self.configuration.requestReadTimeout
         let application = Application(
             responder: api.makeResponder(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
-            configuration: .init(address: .hostname(host, port: self.configuration.port), serverName: nil),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
+                    idleTimeout: readTimeout
+                )
+            ),
+            configuration: .init(
+                address: .hostname(host, port: self.configuration.port),
+                serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(self.configuration.maximumAdminConnections)
+            ),
             onServerRunning: { channel in
                 guard let address = channel.localAddress else { return }
                 logger.info("Starting Toxiproxy HTTP server", metadata: ["address": "\(address)"])

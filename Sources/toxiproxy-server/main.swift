@@ -52,9 +52,21 @@ guard let port = Int(flags.port), (0...65535).contains(port) else {
     exit(2)
 }
 
+guard let maximumConnections = Int(flags.maximumConnections), maximumConnections > 0 else {
+    FileOutput.standardError(
+        "toxiproxy-server: invalid -max-connections \"\(flags.maximumConnections)\": give a number above 0\n"
+    )
+    exit(2)
+}
+
 logger.info("Starting Toxiproxy", metadata: ["version": "\(ToxiproxyVersion.compatible)"])
 let server = ToxiproxyServer(
-    configuration: .init(host: flags.host, port: port, configFile: flags.configFile),
+    configuration: .init(
+        host: flags.host,
+        port: port,
+        configFile: flags.configFile,
+        maximumConnectionsPerProxy: maximumConnections
+    ),
     logger: logger
 )
 let group = ServiceGroup(

@@ -16,13 +16,21 @@ public struct TestServer: Sendable {
 /// Runs a fresh server for `body` and shuts it down (every proxy stopped) afterwards, whatever happens.
 public func withTestServer<T: Sendable>(
     configFile: String? = nil,
+    maximumConnectionsPerProxy: Int = ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy,
+    requestReadTimeout: TimeAmount = .seconds(15),
     _ body: @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "test-server")
     logger.logLevel = .critical
     let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
     let server = ToxiproxyServer(
-        configuration: .init(host: "127.0.0.1", port: 0, configFile: configFile),
+        configuration: .init(
+            host: "127.0.0.1",
+            port: 0,
+            configFile: configFile,
+            maximumConnectionsPerProxy: maximumConnectionsPerProxy,
+            requestReadTimeout: requestReadTimeout
+        ),
         logger: logger,
         onAdminListening: { address in continuation.yield(address) }
     )
