@@ -66,7 +66,7 @@ extension ToxiproxyClient {
         case .deleteProxy(let name):
             do throws(ToxiproxyClientError) {
                 try await self.deleteProxy(named: name)
-            } catch where error.isNotFound {}
+            } catch  where error.isNotFound {}
         case .updateProxyAddress(let proxy, let listen, let upstream):
             _ = try await self.updateProxy(named: proxy, listen: listen, upstream: upstream)
         case .setProxyEnabled(let proxy, let enabled):
@@ -74,15 +74,19 @@ extension ToxiproxyClient {
         case .addToxic(let proxy, let definition):
             do throws(ToxiproxyClientError) {
                 _ = try await self.addToxic(definition, toProxy: proxy)
-            } catch where error.isConflict && definition.name != nil {
-                _ = try await self.updateToxic(named: definition.name!, ofProxy: proxy, attributes: definition.attributes)
+            } catch  where error.isConflict && definition.name != nil {
+                _ = try await self.updateToxic(
+                    named: definition.name!,
+                    ofProxy: proxy,
+                    attributes: definition.attributes
+                )
             }
         case .updateToxic(let proxy, let name, let attributes):
             _ = try await self.updateToxic(named: name, ofProxy: proxy, attributes: attributes)
         case .removeToxic(let proxy, let name):
             do throws(ToxiproxyClientError) {
                 try await self.removeToxic(named: name, fromProxy: proxy)
-            } catch where error.isNotFound && error.message == "toxic not found" {}
+            } catch  where error.isNotFound && error.message == "toxic not found" {}
         }
     }
 }

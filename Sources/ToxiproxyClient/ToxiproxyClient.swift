@@ -18,7 +18,11 @@ public struct ToxiproxyClient: Sendable {
     /// - Parameters:
     ///   - baseURL: `http://host:port`; a URL without a scheme gets `http://`, as `toxiproxy-cli` does it.
     ///   - timeout: the deadline of each request.
-    public init(baseURL: String, httpClient: HTTPClient, timeout: TimeAmount = .seconds(30)) throws(ToxiproxyClientError) {
+    public init(
+        baseURL: String,
+        httpClient: HTTPClient,
+        timeout: TimeAmount = .seconds(30)
+    ) throws(ToxiproxyClientError) {
         self.baseURL = try Self.normalise(baseURL)
         self.httpClient = httpClient
         self.timeout = timeout

@@ -25,7 +25,8 @@ public struct ToxiproxyClientError: Error, Sendable, CustomStringConvertible {
     public var request: String
     public var cause: (any Error & Sendable)?
 
-    public init(code: Code, status: Int? = nil, message: String, request: String, cause: (any Error & Sendable)? = nil) {
+    public init(code: Code, status: Int? = nil, message: String, request: String, cause: (any Error & Sendable)? = nil)
+    {
         self.code = code
         self.status = status
         self.message = message

@@ -1,7 +1,7 @@
 import HTTPTypes
 import HummingbirdCore
-import NIOHTTPTypes
 import NIOCore
+import NIOHTTPTypes
 
 /// Closes an admin connection whose request has not arrived whole within `timeout` of its head: the idle
 /// timeout alone would let a client trickle a body forever and hold the connection.

@@ -34,41 +34,41 @@ public struct ServerFlags: Sendable, Equatable {
 
     private static var definitions: [Definition] {
         [
-        Definition(
-            name: "config",
-            kind: .optionalString(\.configFile),
-            valueName: "string",
-            usage: "JSON file containing proxies to create on startup",
-            defaultText: nil
-        ),
-        Definition(
-            name: "host",
-            kind: .string(\.host),
-            valueName: "string",
-            usage: "Host for toxiproxy's API to listen on",
-            defaultText: "\"localhost\""
-        ),
-        Definition(
-            name: "max-connections",
-            kind: .string(\.maximumConnections),
-            valueName: "int",
-            usage: "Live connections per proxy above which new clients are closed at once",
-            defaultText: "\(ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy)"
-        ),
-        Definition(
-            name: "port",
-            kind: .string(\.port),
-            valueName: "string",
-            usage: "Port for toxiproxy's API to listen on",
-            defaultText: "\"8474\""
-        ),
-        Definition(
-            name: "seed",
-            kind: .ignoredValue,
-            valueName: "int",
-            usage: "Seed for randomizing toxics with (ignored, as by the reference since 2.9.0)",
-            defaultText: nil
-        ),
+            Definition(
+                name: "config",
+                kind: .optionalString(\.configFile),
+                valueName: "string",
+                usage: "JSON file containing proxies to create on startup",
+                defaultText: nil
+            ),
+            Definition(
+                name: "host",
+                kind: .string(\.host),
+                valueName: "string",
+                usage: "Host for toxiproxy's API to listen on",
+                defaultText: "\"localhost\""
+            ),
+            Definition(
+                name: "max-connections",
+                kind: .string(\.maximumConnections),
+                valueName: "int",
+                usage: "Live connections per proxy above which new clients are closed at once",
+                defaultText: "\(ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy)"
+            ),
+            Definition(
+                name: "port",
+                kind: .string(\.port),
+                valueName: "string",
+                usage: "Port for toxiproxy's API to listen on",
+                defaultText: "\"8474\""
+            ),
+            Definition(
+                name: "seed",
+                kind: .ignoredValue,
+                valueName: "int",
+                usage: "Seed for randomizing toxics with (ignored, as by the reference since 2.9.0)",
+                defaultText: nil
+            ),
             Definition(
                 name: "version",
                 kind: .bool(\.showVersion),

@@ -144,7 +144,10 @@ public struct ToxiproxyServer: Service {
                     metadata: ["config": "\(path)", "error": "\(error.message)"]
                 )
             }
-            self.logger.info("Populated proxies from file", metadata: ["config": "\(path)", "proxies": "\(proxies.count)"])
+            self.logger.info(
+                "Populated proxies from file",
+                metadata: ["config": "\(path)", "proxies": "\(proxies.count)"]
+            )
         } catch {
             self.logger.error(
                 "Failed to populate proxies from file",

@@ -37,7 +37,9 @@ struct ChangeRunner {
             if calls.isEmpty {
                 Console.line("nothing to change: the proxy is already in that state")
             } else {
-                Console.line(self.dryRun ? "dry run: would send \(calls.count) call(s):" : "sent \(calls.count) call(s):")
+                Console.line(
+                    self.dryRun ? "dry run: would send \(calls.count) call(s):" : "sent \(calls.count) call(s):"
+                )
                 for call in calls { Console.line("  \(call)") }
             }
             if !self.dryRun { Console.line(ProxyPrinter.text(result)) }

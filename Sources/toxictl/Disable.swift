@@ -22,7 +22,7 @@ struct Disable: AsyncParsableCommand {
             do throws(ToxiproxyClientError) {
                 _ = try await client.proxy(named: proxyName)
                 exists = true
-            } catch where error.isNotFound {
+            } catch  where error.isNotFound {
                 exists = false
             } catch {
                 throw CLIError(error, proxy: proxyName, target: client.baseURL)

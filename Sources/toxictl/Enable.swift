@@ -42,7 +42,7 @@ struct Enable: AsyncParsableCommand {
             let current: Proxy?
             do throws(ToxiproxyClientError) {
                 current = try await client.proxy(named: proxyName)
-            } catch where error.isNotFound {
+            } catch  where error.isNotFound {
                 current = nil
             } catch {
                 throw CLIError(error, proxy: proxyName, target: client.baseURL)
@@ -74,7 +74,9 @@ struct Enable: AsyncParsableCommand {
             if calls.isEmpty {
                 Console.line("nothing to change: the proxy already has these addresses")
             } else {
-                Console.line(self.dryRun.dryRun ? "dry run: would send \(calls.count) call(s):" : "sent \(calls.count) call(s):")
+                Console.line(
+                    self.dryRun.dryRun ? "dry run: would send \(calls.count) call(s):" : "sent \(calls.count) call(s):"
+                )
                 for call in calls { Console.line("  \(call)") }
             }
             if let result, !self.dryRun.dryRun { Console.line(ProxyPrinter.text(result)) }

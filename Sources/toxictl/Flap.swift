@@ -31,7 +31,10 @@ struct Flap: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Length of each impaired period.", valueName: "ms"))
     var downMs: Int64 = 15000
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Timeout of the toxics in timeout mode; 0 = hang forever.", valueName: "ms"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Timeout of the toxics in timeout mode; 0 = hang forever.", valueName: "ms")
+    )
     var timeoutMs: Int64 = 30000
 
     @Option(help: "Direction of the timeout toxics: up, down or both.")
@@ -101,7 +104,8 @@ struct Flap: AsyncParsableCommand {
                     _ = try await flapper.run(startingAt: start) { report in
                         reports.withLockedValue { $0.append(report) }
                         let late = report.started - report.scheduled
-                        let calls = report.calls.isEmpty ? "no change" : report.calls.map(\.description).joined(separator: "; ")
+                        let calls =
+                            report.calls.isEmpty ? "no change" : report.calls.map(\.description).joined(separator: "; ")
                         Console.line(
                             "\(Console.timestamp())  +\(Self.seconds(report.started))  cycle \(report.cycle)\(cycles)  "
                                 + "\(report.phase.rawValue.padding(4))  (due +\(Self.seconds(report.scheduled)), "
@@ -166,7 +170,10 @@ struct Flap: AsyncParsableCommand {
         Console.line("dry run: phase changes against the proxy as it is now:")
         for phase in [FlapSchedule.Phase.up, .down] {
             let calls = flapper.plan(phase, current: snapshot)
-            Console.line("  \(phase.rawValue.padding(4)): " + (calls.isEmpty ? "no change" : calls.map(\.description).joined(separator: "; ")))
+            Console.line(
+                "  \(phase.rawValue.padding(4)): "
+                    + (calls.isEmpty ? "no change" : calls.map(\.description).joined(separator: "; "))
+            )
         }
         Console.line("  after the last phase, or on SIGINT/SIGTERM: restore the proxy as it is now")
     }

@@ -19,7 +19,10 @@ struct LatencyEnable: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Latency in milliseconds.", valueName: "ms"))
     var milliseconds: Int64
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Random variation in milliseconds, added or subtracted per chunk.", valueName: "ms"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Random variation in milliseconds, added or subtracted per chunk.", valueName: "ms")
+    )
     var jitter: Int64 = 0
 
     @Option(help: "Which traffic to delay: up, down or both.")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Impairments
-import Impairments
 
 struct OutageEnable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -17,7 +17,7 @@ struct Status: AsyncParsableCommand {
                 let version = try await client.version()
                 do throws(ToxiproxyClientError) {
                     return (version, try await client.proxy(named: proxyName))
-                } catch where error.isNotFound {
+                } catch  where error.isNotFound {
                     return (version, nil)
                 }
             } catch {

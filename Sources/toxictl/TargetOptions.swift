@@ -63,7 +63,10 @@ struct OutputOptions: ParsableArguments {
         case json
     }
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: text for people, json for scripts.")
+    @Option(
+        name: [.customShort("o"), .customLong("output")],
+        help: "Output format: text for people, json for scripts."
+    )
     var format: Format = .text
 }
 

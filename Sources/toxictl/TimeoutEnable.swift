@@ -18,7 +18,10 @@ struct TimeoutEnable: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var dryRun: DryRunOptions
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Close a silent connection after this many milliseconds; 0 = hang forever.", valueName: "ms"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Close a silent connection after this many milliseconds; 0 = hang forever.", valueName: "ms")
+    )
     var timeoutMs: Int64 = 30000
 
     @Option(help: "Which traffic to drop: up, down or both.")
