@@ -7,13 +7,6 @@ public struct ResponseDecodingError: Error, Sendable, Equatable, CustomStringCon
     }
 }
 
-extension ToxicType {
-    /// Every toxic type Toxiproxy 2.12 defines, registered here or not.
-    public static let all: [ToxicType] = [
-        .latency, .bandwidth, .slowClose, .timeout, .resetPeer, .slicer, .limitData, .noop,
-    ]
-}
-
 extension Proxy {
     /// Reads a proxy object as any Toxiproxy 2.x server reports it (ours or the reference), leniently:
     /// unknown keys are ignored, and `toxics` may be absent or `null` (older servers).
@@ -68,7 +61,7 @@ extension Toxic {
             }
         }
         let type =
-            ToxicType.all.first { $0.name == typeName }
+            ToxicType.registered.first { $0.name == typeName }
             ?? ToxicType(name: typeName, attributeNames: attributeValues.map(\.0), goTypeName: typeName)
         var attributes = ToxicAttributes(type: type)
         for (key, value) in attributeValues {

@@ -49,7 +49,9 @@ public struct ToxicType: Sendable, Hashable, CustomStringConvertible {
     public static let limitData = ToxicType(name: "limit_data", attributeNames: ["bytes"], goTypeName: "LimitDataToxic")
 
     /// The types that can be created through the API.
-    public static let registered: [ToxicType] = [.latency, .timeout, .noop]
+    public static let registered: [ToxicType] = [
+        .latency, .bandwidth, .slowClose, .timeout, .resetPeer, .slicer, .limitData, .noop,
+    ]
 
     /// The registered type with exactly this name (case-sensitive, like Go's registry map).
     public static func named(_ name: String) -> ToxicType? {

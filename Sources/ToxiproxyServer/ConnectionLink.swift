@@ -2,6 +2,14 @@ import Logging
 import NIOCore
 import ToxiproxyModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One proxied connection: the client channel, its upstream channel, and a toxic chain per direction.
 ///
 /// Everything here runs on the client channel's event loop; the upstream channel is created on the same
@@ -28,9 +36,14 @@ final class ConnectionLink {
     private var upstreamOpen = false
     private var isClosing = false
 
+    /// Whether closing this link resets both sockets (RST) instead of closing them (FIN): the reference sets
+    /// SO_LINGER 0 on connections accepted while a `reset_peer` toxic is in place, whatever its toxicity.
+    let resetsOnClose: Bool
+
     init(eventLoop: any EventLoop, upstreamToxics: [Toxic], downstreamToxics: [Toxic], logger: Logger) {
         self.eventLoop = eventLoop
         self.logger = logger
+        self.resetsOnClose = (upstreamToxics + downstreamToxics).contains { $0.type == .resetPeer }
         self.clientHandler = GlueHandler(side: .client, link: self)
         self.upstreamChain = DirectionChain(direction: .upstream, toxics: upstreamToxics, link: self)
         self.downstreamChain = DirectionChain(direction: .downstream, toxics: downstreamToxics, link: self)
@@ -45,6 +58,7 @@ final class ConnectionLink {
 
     /// Tracks the client socket's lifetime; its close future fires even if it never became active.
     func watchClient(_ channel: any Channel) {
+        self.applyResetOnClose(to: channel)
         let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
         channel.closeFuture.whenComplete { _ in bound.value.socketClosed(.client) }
     }
@@ -66,6 +80,7 @@ final class ConnectionLink {
         }
         self.upstreamHandler = handler
         self.upstreamChannel = channel
+        self.applyResetOnClose(to: channel)
         self.upstreamOpen = true
         self.upstreamReady = true
         let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
@@ -104,6 +119,12 @@ final class ConnectionLink {
         if side == .client, !self.upstreamReady {
             self.close()
         }
+    }
+
+    private func applyResetOnClose(to channel: any Channel) {
+        guard self.resetsOnClose else { return }
+        // A failure only means a plain close (FIN) instead of a reset; not worth failing the connection.
+        (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in }
     }
 
     private func socketClosed(_ side: Side) {

@@ -45,7 +45,12 @@ final class DirectionChain {
 
     /// A stage dropped `element` by design (timeout): it no longer counts against backpressure.
     func discard(_ element: StreamElement) {
-        self.bufferedBytes -= element.byteCount
+        self.discard(byteCount: element.byteCount)
+    }
+
+    /// A stage dropped `byteCount` bytes of what it was given (limit_data's cut).
+    func discard(byteCount: Int) {
+        self.bufferedBytes -= byteCount
         self.link.chainDidRelease(self)
     }
 

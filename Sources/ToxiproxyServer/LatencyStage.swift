@@ -8,13 +8,13 @@ final class LatencyStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var state: LatencyState
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
+    private let timer: StageTimer
 
     init(toxic: Toxic, chain: DirectionChain) {
         self.name = toxic.name
         self.chain = chain
         self.toxic = toxic
+        self.timer = StageTimer(eventLoop: chain.eventLoop)
         self.state = LatencyState(
             latency: toxic.attributes["latency"],
             jitter: toxic.attributes["jitter"],
@@ -41,12 +41,12 @@ final class LatencyStage: ToxicStage {
     }
 
     func remove() -> [StreamElement] {
-        self.cancelTimer()
+        self.timer.cancel()
         return self.state.drain()
     }
 
     func shutdown() {
-        self.cancelTimer()
+        self.timer.cancel()
         _ = self.state.drain()
     }
 
@@ -74,24 +74,8 @@ final class LatencyStage: ToxicStage {
     }
 
     private func armTimer() {
-        guard let deadline = self.state.nextDeadline else {
-            self.cancelTimer()
-            return
-        }
-        guard deadline != self.timerDeadline else { return }
-        self.timer?.cancel()
-        self.timerDeadline = deadline
-        self.timer = self.chain.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
-            self.timer = nil
-            self.timerDeadline = nil
+        self.timer.arm(at: self.state.nextDeadline) { [unowned self] in
             self.chain.performEvent { self.releaseDue() }
         }
-    }
-
-    private func cancelTimer() {
-        self.timer?.cancel()
-        self.timer = nil
-        self.timerDeadline = nil
     }
 }

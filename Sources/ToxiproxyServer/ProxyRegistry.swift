@@ -160,6 +160,7 @@ public actor ProxyRegistry {
             let header = try Toxic.resolveHeader(from: request)
             guard instance.toxic(named: header.name) == nil else { throw APIError.toxicAlreadyExists }
             let toxic = try Toxic.make(header: header, request: request)
+            try toxic.validateForServer()
             try await instance.addToxic(toxic)
             return toxic
         }
@@ -176,6 +177,7 @@ public actor ProxyRegistry {
             let instance = try self.instance(named: proxyName)
             guard var toxic = instance.toxic(named: toxicName) else { throw APIError.toxicNotFound }
             try toxic.applyUpdate(body)
+            try toxic.validateForServer()
             try await instance.replaceToxic(toxic)
             return toxic
         }

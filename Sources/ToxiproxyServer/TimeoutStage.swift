@@ -9,12 +9,13 @@ final class TimeoutStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var state: TimeoutState
-    private var timer: Scheduled<Void>?
+    private let timer: StageTimer
 
     init(toxic: Toxic, chain: DirectionChain) {
         self.name = toxic.name
         self.chain = chain
         self.toxic = toxic
+        self.timer = StageTimer(eventLoop: chain.eventLoop)
         self.state = TimeoutState(
             timeout: toxic.attributes["timeout"],
             active: Toxicity.draw(toxic.toxicity),
@@ -26,7 +27,7 @@ final class TimeoutStage: ToxicStage {
     func receive(_ element: StreamElement) {
         switch self.state.receive(element, now: .now()) {
         case .forward:
-            if case .end = element { self.cancelTimer() }
+            if case .end = element { self.timer.cancel() }
             self.chain.forward(element, from: self)
         case .drop:
             self.chain.discard(element)
@@ -49,31 +50,21 @@ final class TimeoutStage: ToxicStage {
     }
 
     func remove() -> [StreamElement] {
-        self.cancelTimer()
+        self.timer.cancel()
         return []
     }
 
     func shutdown() {
-        self.cancelTimer()
+        self.timer.cancel()
     }
 
     private func armTimer() {
-        self.timer?.cancel()
-        self.timer = nil
-        guard let deadline = self.state.deadline else { return }
-        self.timer = self.chain.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
-            self.timer = nil
+        self.timer.arm(at: self.state.deadline) { [unowned self] in
             if self.state.isExpired(now: .now()) {
                 self.chain.closeConnection()
             } else {
                 self.armTimer()
             }
         }
-    }
-
-    private func cancelTimer() {
-        self.timer?.cancel()
-        self.timer = nil
     }
 }

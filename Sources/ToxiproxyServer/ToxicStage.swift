@@ -27,6 +27,16 @@ extension DirectionChain {
             LatencyStage(toxic: toxic, chain: self)
         case .timeout:
             TimeoutStage(toxic: toxic, chain: self)
+        case .bandwidth:
+            BandwidthStage(toxic: toxic, chain: self)
+        case .slowClose:
+            SlowCloseStage(toxic: toxic, chain: self)
+        case .resetPeer:
+            ResetPeerStage(toxic: toxic, chain: self)
+        case .slicer:
+            SlicerStage(toxic: toxic, chain: self)
+        case .limitData:
+            LimitDataStage(toxic: toxic, chain: self)
         default:
             PassThroughStage(name: toxic.name, chain: self)
         }

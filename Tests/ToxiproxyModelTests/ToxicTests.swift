@@ -103,7 +103,7 @@ import ToxiproxyModel
         #expect(try makeError(text) == .invalidStream)
     }
 
-    @Test(arguments: [#"{}"#, #"{"type":"Latency"}"#, #"{"type":"bandwidth"}"#, #"{"type":""}"#])
+    @Test(arguments: [#"{}"#, #"{"type":"Latency"}"#, #"{"type":"packet_loss"}"#, #"{"type":""}"#])
     func anUnknownOrMissingTypeIsRejected(text: String) throws {
         #expect(try makeError(text) == .invalidToxicType)
     }

@@ -3,7 +3,11 @@ import ToxiproxyModel
 
 @Suite struct ToxicTypeTests {
     @Test func registeredTypes() {
-        #expect(ToxicType.registered.map(\.name) == ["latency", "timeout", "noop"])
+        #expect(
+            ToxicType.registered.map(\.name) == [
+                "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "noop",
+            ]
+        )
     }
 
     @Test func lookupIsExactAndCaseSensitive() {
@@ -11,8 +15,9 @@ import ToxiproxyModel
         #expect(ToxicType.named("noop") == .noop)
         #expect(ToxicType.named("Latency") == nil)
         #expect(ToxicType.named("") == nil)
-        // Defined for the next issue but not creatable yet.
-        #expect(ToxicType.named("bandwidth") == nil)
+        #expect(ToxicType.named("bandwidth") == .bandwidth)
+        #expect(ToxicType.named("slow_close") == .slowClose)
+        #expect(ToxicType.named("packet_loss") == nil, "unreleased upstream; not defined here")
     }
 
     @Test func attributesAreInGoFieldOrder() {

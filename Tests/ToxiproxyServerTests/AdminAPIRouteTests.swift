@@ -464,15 +464,23 @@ struct AdminAPIRouteTests {
         var testDescription: String { self.type }
     }
 
-    /// The types this server runs so far (§5.1 lists more; they come with their own issue), with the attributes
-    /// of §5.3 in Go struct order whatever order they are sent in.
+    /// §5.1 registered types, with the attributes of §5.3 in Go struct order whatever order they are sent in.
     @Test(arguments: [
         ToxicTypeCase(
             type: "latency",
             attributesIn: #"{"jitter":10,"latency":100}"#,
             attributesOut: #""latency":100,"jitter":10"#
         ),
+        ToxicTypeCase(type: "bandwidth", attributesIn: #"{"rate":100}"#, attributesOut: #""rate":100"#),
+        ToxicTypeCase(type: "slow_close", attributesIn: #"{"delay":700}"#, attributesOut: #""delay":700"#),
         ToxicTypeCase(type: "timeout", attributesIn: #"{"timeout":500}"#, attributesOut: #""timeout":500"#),
+        ToxicTypeCase(type: "reset_peer", attributesIn: #"{"timeout":100}"#, attributesOut: #""timeout":100"#),
+        ToxicTypeCase(
+            type: "slicer",
+            attributesIn: #"{"delay":50,"size_variation":4,"average_size":10}"#,
+            attributesOut: #""average_size":10,"size_variation":4,"delay":50"#
+        ),
+        ToxicTypeCase(type: "limit_data", attributesIn: #"{"bytes":15}"#, attributesOut: #""bytes":15"#),
         ToxicTypeCase(type: "noop", attributesIn: "{}", attributesOut: ""),
     ])
     func everyRegisteredToxicTypeCanBeCreated(_ testCase: ToxicTypeCase) async throws {

@@ -431,13 +431,18 @@ def test_toxic_listing_with_several_toxics(proxy):
     assert list(proxy.toxics()) == ["timeout_downstream"]
 
 
-# Every toxic type this server runs so far (the reference has five more: bandwidth, slow_close, reset_peer,
-# slicer, limit_data), created through the library with some attributes set: the listing must report all of
-# the type's attributes, unset ones as 0.
+# Every toxic type of the reference server, created through the library with some attributes set:
+# the listing must report all of the type's attributes, unset ones as 0.
 _IMPLEMENTED_TOXICS = [
     ("latency", {"latency": 5}, {"latency": 5, "jitter": 0}),
     ("timeout", {"timeout": 60000}, {"timeout": 60000}),
     ("noop", {}, {}),
+    ("bandwidth", {"rate": 1000}, {"rate": 1000}),
+    ("slow_close", {"delay": 10}, {"delay": 10}),
+    ("reset_peer", {"timeout": 10}, {"timeout": 10}),
+    ("slicer", {"average_size": 10, "size_variation": 2},
+     {"average_size": 10, "size_variation": 2, "delay": 0}),
+    ("limit_data", {"bytes": 1024}, {"bytes": 1024}),
 ]
 
 
