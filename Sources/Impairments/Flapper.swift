@@ -53,15 +53,17 @@ public struct Flapper: Sendable {
         [self.impairments.timeoutNames.upstream, self.impairments.timeoutNames.downstream]
     }
 
-    /// The changes that put the proxy into `phase`, given its current state.
-    public func plan(_ phase: FlapSchedule.Phase, current: Proxy) -> [APICall] {
+    /// The changes that put the proxy into `phase`, given its current state and its state before the flap.
+    public func plan(_ phase: FlapSchedule.Phase, current: Proxy, snapshot: Proxy) -> [APICall] {
         switch (self.configuration.mode, phase) {
         case (.refuse, .up):
             self.impairments.setOutage(false, current: current)
         case (.refuse, .down):
             self.impairments.setOutage(true, current: current)
         case (.timeout, .up):
-            self.impairments.disableTimeout(current: current)
+            // Healthy means the timeout toxics as they were before the flap: one that existed is put back in
+            // place (keeping its position in the chain), one the flap added is removed.
+            self.impairments.restoreToxics(snapshot, names: self.touchedToxicNames, current: current)
         case (.timeout, .down):
             self.impairments.enableTimeout(
                 milliseconds: self.configuration.timeoutMilliseconds,
@@ -72,8 +74,10 @@ public struct Flapper: Sendable {
     }
 
     /// Runs every phase at its boundary, reporting each, until the schedule ends (after the last DOWN period)
-    /// or the task is cancelled (`CancellationError`). A failed call ends the run with its error.
+    /// or the task is cancelled (`CancellationError`). A failed call ends the run with its error. `snapshot`
+    /// is the proxy before the flap, which UP phases return to.
     public func run(
+        from snapshot: Proxy,
         startingAt start: ContinuousClock.Instant = .now,
         report: (PhaseReport) -> Void
     ) async throws -> [PhaseReport] {
@@ -85,7 +89,7 @@ public struct Flapper: Sendable {
             try await Task.sleep(until: due, clock: .continuous)
             let phase = schedule.phase(index)
             let started = ContinuousClock.now - start
-            let calls = try await self.apply(phase)
+            let calls = try await self.apply(phase, snapshot: snapshot)
             let phaseReport = PhaseReport(
                 index: index,
                 phase: phase,
@@ -114,10 +118,10 @@ public struct Flapper: Sendable {
         return calls
     }
 
-    private func apply(_ phase: FlapSchedule.Phase) async throws -> [APICall] {
+    private func apply(_ phase: FlapSchedule.Phase, snapshot: Proxy) async throws -> [APICall] {
         do {
             let current = try await self.client.proxy(named: self.impairments.proxy)
-            let calls = self.plan(phase, current: current)
+            let calls = self.plan(phase, current: current, snapshot: snapshot)
             for call in calls {
                 try await self.client.perform(call)
             }

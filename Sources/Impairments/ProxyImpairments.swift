@@ -109,6 +109,16 @@ public struct ProxyImpairments: Sendable {
     /// The calls that bring `current` back to `snapshot` for the toxics named `names` and the enabled flag:
     /// what a flap does when it stops.
     public func restore(_ snapshot: Proxy, names: [String], current: Proxy) -> [APICall] {
+        var calls = self.restoreToxics(snapshot, names: names, current: current)
+        if snapshot.enabled != current.enabled {
+            calls.append(.setProxyEnabled(proxy: self.proxy, enabled: snapshot.enabled))
+        }
+        return calls
+    }
+
+    /// The toxics named `names` as they were in `snapshot`: removed if they did not exist, otherwise updated in
+    /// place, so that they keep their position in the chain.
+    public func restoreToxics(_ snapshot: Proxy, names: [String], current: Proxy) -> [APICall] {
         var calls: [APICall] = []
         for name in names {
             let before = snapshot.toxics.first { $0.name == name }
@@ -121,9 +131,6 @@ public struct ProxyImpairments: Sendable {
             case (nil, nil):
                 break
             }
-        }
-        if snapshot.enabled != current.enabled {
-            calls.append(.setProxyEnabled(proxy: self.proxy, enabled: snapshot.enabled))
         }
         return calls
     }

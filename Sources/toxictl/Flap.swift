@@ -101,7 +101,7 @@ struct Flap: AsyncParsableCommand {
         let outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
                 do {
-                    _ = try await flapper.run(startingAt: start) { report in
+                    _ = try await flapper.run(from: snapshot, startingAt: start) { report in
                         reports.withLockedValue { $0.append(report) }
                         let late = report.started - report.scheduled
                         let calls =
@@ -169,7 +169,7 @@ struct Flap: AsyncParsableCommand {
     private func printDryRun(_ flapper: Flapper, snapshot: Proxy) {
         Console.line("dry run: phase changes against the proxy as it is now:")
         for phase in [FlapSchedule.Phase.up, .down] {
-            let calls = flapper.plan(phase, current: snapshot)
+            let calls = flapper.plan(phase, current: snapshot, snapshot: snapshot)
             Console.line(
                 "  \(phase.rawValue.padding(4)): "
                     + (calls.isEmpty ? "no change" : calls.map(\.description).joined(separator: "; "))

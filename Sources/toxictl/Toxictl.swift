@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Toxictl: AsyncParsableCommand {
@@ -16,6 +17,31 @@ struct Toxictl: AsyncParsableCommand {
             Flap.self, Reset.self,
         ]
     )
+}
+
+extension Toxictl {
+    /// ArgumentParser reads a negative positional value (`latency enable -5`) as an unknown short option and
+    /// reports a missing argument; the only positional number toxictl takes is milliseconds, so it gets its
+    /// own message before parsing (exit 64, as every invalid value). Negative option values (`--jitter -1`)
+    /// reach the commands' own validation, which names the option.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        for (index, argument) in arguments.enumerated() where Self.isNegativeNumber(argument) {
+            if index > 0 && arguments[index - 1].hasPrefix("-") { continue }
+            Console.error(
+                "Error: \(argument) is not allowed: give 0 or more milliseconds (negative values are never clamped).\n"
+                    + "  See 'toxictl help <command>' for the arguments of each command."
+            )
+            Foundation.exit(64)
+        }
+        await Self.main(arguments)
+    }
+
+    private static func isNegativeNumber(_ argument: String) -> Bool {
+        guard argument.count > 1, argument.hasPrefix("-") else { return false }
+        return argument.dropFirst().allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            && argument.dropFirst().first?.isNumber == true
+    }
 }
 
 enum ToxictlVersion {

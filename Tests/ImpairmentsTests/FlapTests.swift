@@ -43,9 +43,7 @@ struct FlapperTests {
                 let snapshot = try await client.proxy(named: "api")
                 let start = ContinuousClock.now
                 var observedDisabled = false
-                let reports = try await flapper.run(startingAt: start) { report in
-                    _ = report
-                }
+                let reports = try await flapper.run(from: snapshot, startingAt: start) { _ in }
                 for report in reports {
                     let late = report.started - report.scheduled
                     #expect(late >= .zero && late < .milliseconds(30), "phase \(report.index) started \(late) late")
@@ -80,7 +78,7 @@ struct FlapperTests {
                 let snapshot = try await client.proxy(named: "api")
                 let (downStarted, signal) = AsyncStream.makeStream(of: Void.self)
                 let run = Task {
-                    try await flapper.run { report in
+                    try await flapper.run(from: snapshot) { report in
                         if report.phase == .down { signal.yield() }
                     }
                 }
