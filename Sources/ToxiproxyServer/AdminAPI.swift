@@ -153,10 +153,22 @@ struct AdminResponder<Wrapped: HTTPResponder<BasicRequestContext>>: HTTPResponde
             return AdminResponse.pageNotFound()
         }
         let response = try await self.router.respond(to: request, context: context)
-        // Every 404 of ours carries a content type; only the router's own "no route" lacks one.
+        // Every 404 of ours carries a content type; only the router's own "no route" lacks one. For a method
+        // the router has no entries for at all (MOVE, PROPFIND…) on a known path, mux answers 405.
         if response.status == .notFound && response.headers[.contentType] == nil {
-            return AdminResponse.pageNotFound()
+            return Self.isKnownPath(path) ? AdminResponse.methodNotAllowed() : AdminResponse.pageNotFound()
         }
         return response
+    }
+
+    /// Whether `path` is one of the admin API's route patterns, whatever the method.
+    static func isKnownPath(_ path: String) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        switch (segments.count, segments.first) {
+        case (1, "version"), (1, "proxies"), (1, "populate"), (1, "reset"): return true
+        case (2, "proxies"): return true
+        case (3, "proxies"), (4, "proxies"): return segments.dropFirst(2).first == "toxics"
+        default: return false
+        }
     }
 }

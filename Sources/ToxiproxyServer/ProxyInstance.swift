@@ -303,11 +303,18 @@ final class ProxyInstance: Sendable {
         }
     }
 
-    /// Applies a change on every link's own event loop. Only in-memory work happens there (no waiting on
-    /// sockets), so a stalled connection cannot hold up the admin call.
+    /// Applies a change on every link's own event loop, one task per loop for all of its links. Only
+    /// in-memory work happens there (no waiting on sockets), so a stalled connection cannot hold up the admin
+    /// call, and the call costs a round trip per event loop, not per connection.
     private static func broadcast(_ change: ToxicChange, to links: [LinkReference]) async {
-        let futures = links.map { link in
-            link.eventLoop.submit { link.value.apply(change) }
+        var linksByLoop: [ObjectIdentifier: (loop: any EventLoop, links: [LinkReference])] = [:]
+        for link in links {
+            linksByLoop[ObjectIdentifier(link.eventLoop), default: (link.eventLoop, [])].links.append(link)
+        }
+        let futures = linksByLoop.values.map { loop, links in
+            loop.submit {
+                for link in links { link.value.apply(change) }
+            }
         }
         for future in futures {
             try? await future.get()

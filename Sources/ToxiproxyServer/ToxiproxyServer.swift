@@ -86,6 +86,7 @@ public struct ToxiproxyServer: Service {
         let logger = self.logger
         let onAdminListening = self.onAdminListening
         let readTimeout = self.configuration.requestReadTimeout
+        let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let application = Application(
             responder: api.makeResponder(),
             server: .http1(
@@ -101,19 +102,26 @@ public struct ToxiproxyServer: Service {
             ),
             onServerRunning: { channel in
                 guard let address = channel.localAddress else { return }
-                logger.info("Starting Toxiproxy HTTP server", metadata: ["address": "\(address)"])
+                logger.info(
+                    "Starting Toxiproxy HTTP server",
+                    metadata: ["address": "\(ListenAddress.format(address))"]
+                )
                 await onAdminListening(address)
             },
-            eventLoopGroupProvider: .shared(self.group),
+            // The admin API gets a thread of its own, so its requests never queue behind busy proxy loops.
+            eventLoopGroupProvider: .shared(adminGroup),
             logger: self.quietHTTPLogger()
         )
+        let result: Result<Void, any Error>
         do {
             try await application.run()
+            result = .success(())
         } catch {
-            await self.registry.shutdown()
-            throw error
+            result = .failure(error)
         }
         await self.registry.shutdown()
+        try? await adminGroup.shutdownGracefully()
+        try result.get()
     }
 
     /// Hummingbird logs every request at debug; the admin API logs its own lines.
