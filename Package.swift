@@ -158,5 +158,17 @@ let package = Package(
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
+        // Throughput, latency, memory and toxic accuracy on loopback: direct vs our server vs any other
+        // Toxiproxy-compatible server binary (see Benchmarks/README.md). Not run by the tests.
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Sources",
+            swiftSettings: swiftSettings
+        ),
     ]
 )
