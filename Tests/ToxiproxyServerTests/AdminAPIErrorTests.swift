@@ -207,7 +207,7 @@ struct AdminAPIErrorTests {
     @Test
     func nameConflictIsCheckedBeforeBinding() async throws {
         try await Self.withFixture { server, before in
-            try await Self.withOccupiedPort { occupied in
+            try await Loopback.withOccupiedPort { occupied in
                 let response = try await server.admin.post(
                     "/proxies",
                     #"{"name":"p","listen":"127.0.0.1:\#(occupied)","upstream":"u"}"#
@@ -310,7 +310,7 @@ struct AdminAPIErrorTests {
     @Test
     func createOnAPortInUseIs500AndCreatesNothing() async throws {
         try await Self.withFixture { server, before in
-            try await Self.withOccupiedPort { occupied in
+            try await Loopback.withOccupiedPort { occupied in
                 let response = try await server.admin.post(
                     "/proxies",
                     #"{"name":"busy","listen":"127.0.0.1:\#(occupied)","upstream":"localhost:19999"}"#
@@ -343,7 +343,7 @@ struct AdminAPIErrorTests {
     @Test
     func updateThatCannotBindIs500AndLeavesTheProxyDisabledWithTheNewFields() async throws {
         try await Self.withFixture { server, _ in
-            try await Self.withOccupiedPort { occupied in
+            try await Loopback.withOccupiedPort { occupied in
                 let response = try await server.admin.patch(
                     "/proxies/p",
                     #"{"listen":"127.0.0.1:\#(occupied)","upstream":"localhost:20002"}"#
@@ -377,7 +377,7 @@ struct AdminAPIErrorTests {
     @Test
     func resetStopsAtAProxyThatCannotBindAndKeepsItsToxics() async throws {
         try await withTestServer { server in
-            try await Self.withOccupiedPort { occupied in
+            try await Loopback.withOccupiedPort { occupied in
                 let created = try await server.admin.post(
                     "/proxies",
                     #"{"name":"stuck","listen":"127.0.0.1:\#(occupied)","upstream":"u","enabled":false}"#
@@ -563,20 +563,5 @@ extension AdminAPIErrorTests {
         let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
         guard let object = value as? [String: Any] else { throw TestFailure("not a JSON object: \(text)") }
         return object
-    }
-
-    /// Holds a port on 127.0.0.1 with a real listener for the duration of `body`.
-    fileprivate static func withOccupiedPort<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        do {
-            let result = try await body(channel.localAddress!.port!)
-            try await channel.close()
-            return result
-        } catch {
-            try? await channel.close()
-            throw error
-        }
     }
 }

@@ -765,7 +765,7 @@ struct AdminAPIRouteTests {
     @Test
     func populateStopsAtTheFirstFailureAndKeepsWhatItAppliedBefore() async throws {
         try await withTestServer { server in
-            try await Self.withOccupiedPort { occupied in
+            try await Loopback.withOccupiedPort { occupied in
                 let response = try await server.admin.post(
                     "/populate",
                     #"[{"name":"first","listen":"127.0.0.1:0","upstream":"localhost:19999"},"#
@@ -1126,21 +1126,6 @@ extension AdminAPIRouteTests {
             return true
         } catch {
             return false
-        }
-    }
-
-    /// Holds a port on 127.0.0.1 with a real listener for the duration of `body`.
-    fileprivate static func withOccupiedPort<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        do {
-            let result = try await body(channel.localAddress!.port!)
-            try await channel.close()
-            return result
-        } catch {
-            try? await channel.close()
-            throw error
         }
     }
 
