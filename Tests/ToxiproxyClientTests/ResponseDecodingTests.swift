@@ -23,7 +23,9 @@ struct ResponseDecodingTests {
     @Test
     func nullToxicsAndUnknownKeysAreTolerated() throws {
         let proxy = try Proxy(
-            response: try self.parse(#"{"name":"p","listen":"","upstream":"u:1","enabled":false,"toxics":null,"new":1}"#)
+            response: try self.parse(
+                #"{"name":"p","listen":"","upstream":"u:1","enabled":false,"toxics":null,"new":1}"#
+            )
         )
         #expect(proxy.toxics.isEmpty && !proxy.enabled)
     }

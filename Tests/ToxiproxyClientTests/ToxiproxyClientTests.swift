@@ -17,7 +17,11 @@ struct ToxiproxyClientTests {
                 #expect(try await client.version() == "2.12.0")
                 #expect(try await client.proxies().isEmpty)
 
-                let created = try await client.createProxy(name: "db", listen: "127.0.0.1:0", upstream: "127.0.0.1:5432")
+                let created = try await client.createProxy(
+                    name: "db",
+                    listen: "127.0.0.1:0",
+                    upstream: "127.0.0.1:5432"
+                )
                 #expect(created.name == "db" && created.enabled && created.upstream == "127.0.0.1:5432")
                 #expect(created.listen.hasPrefix("127.0.0.1:") && created.listen != "127.0.0.1:0")
                 #expect(try await client.proxies().map(\.name) == ["db"])
@@ -67,7 +71,10 @@ struct ToxiproxyClientTests {
                 let missing = await Self.error { _ = try await client.proxy(named: "nope") }
                 #expect(missing?.code == .server && missing?.status == 404 && missing?.isNotFound == true)
                 #expect(missing?.message == "proxy not found")
-                #expect(missing?.description == "GET http://127.0.0.1:\(server.adminPort)/proxies/nope: HTTP 404: proxy not found")
+                #expect(
+                    missing?.description
+                        == "GET http://127.0.0.1:\(server.adminPort)/proxies/nope: HTTP 404: proxy not found"
+                )
 
                 _ = try await client.createProxy(name: "p", listen: "127.0.0.1:0", upstream: "127.0.0.1:1")
                 let conflict = await Self.error {
@@ -76,7 +83,9 @@ struct ToxiproxyClientTests {
                 #expect(conflict?.status == 409 && conflict?.isConflict == true)
                 #expect(conflict?.message == "proxy already exists")
 
-                let badType = await Self.error { _ = try await client.addToxic(ToxicDefinition(type: "nope"), toProxy: "p") }
+                let badType = await Self.error {
+                    _ = try await client.addToxic(ToxicDefinition(type: "nope"), toProxy: "p")
+                }
                 #expect(badType?.status == 400 && badType?.message == "invalid toxic type")
             }
         }
@@ -167,7 +176,8 @@ private final class FixedResponder: ChannelInboundHandler {
         self.received += String(buffer: self.unwrapInboundIn(data))
         while let end = self.received.range(of: "\r\n\r\n") {
             self.received.removeSubrange(..<end.upperBound)
-            let response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: \(self.body.utf8.count)\r\n\r\n\(self.body)"
+            let response =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: \(self.body.utf8.count)\r\n\r\n\(self.body)"
             context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: response)), promise: nil)
         }
     }

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOPosix
 import Testing
-import ToxiproxyTestSupport
 import ToxiproxyServer
+import ToxiproxyTestSupport
 
 /// The admin API never waits on a slow or stalled connection (a known failure of the reference, whose
 /// toxic changes block on links stuck in a write).
@@ -33,7 +33,9 @@ struct AdminResponsivenessTests {
                                     let size = index < 100 ? 1024 : 2 * 1024 * 1024
                                     var written = 0
                                     repeat {
-                                        try await outbound.write(ByteBuffer(repeating: UInt8(index & 0xff), count: 1024))
+                                        try await outbound.write(
+                                            ByteBuffer(repeating: UInt8(index & 0xff), count: 1024)
+                                        )
                                         written += 1024
                                     } while written < size
                                     // Held by the toxic until the proxy is deleted, which ends the stream.

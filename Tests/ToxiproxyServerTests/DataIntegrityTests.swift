@@ -1,8 +1,8 @@
 import NIOCore
 import NIOPosix
 import Testing
-import ToxiproxyTestSupport
 import ToxiproxyServer
+import ToxiproxyTestSupport
 
 /// Bytes through the proxy arrive complete, unaltered and in order, with many connections at once and
 /// while toxics change under live traffic.
@@ -16,7 +16,11 @@ struct DataIntegrityTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for index in 0..<200 {
                         group.addTask {
-                            let (sent, received) = try await Self.echo(port: port, byteCount: 1 << 20, seed: UInt64(index))
+                            let (sent, received) = try await Self.echo(
+                                port: port,
+                                byteCount: 1 << 20,
+                                seed: UInt64(index)
+                            )
                             #expect(sent == received, "connection \(index): SHA-256 of echoed bytes differs")
                         }
                     }

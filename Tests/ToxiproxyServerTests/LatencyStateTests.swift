@@ -88,7 +88,11 @@ struct LatencyStateTests {
         state.reconfigure(latency: 100, jitter: 0, active: false, now: t0 + .milliseconds(1))
         // With the toxic off, held data is due at once; nothing new may overtake it.
         #expect(self.texts(state.releaseDue(now: t0 + .milliseconds(1))) == ["a"])
-        if case .forward = state.receive(self.chunk("b", at: t0 + .milliseconds(2)), now: t0 + .milliseconds(2), jitterOffset: 0) {
+        if case .forward = state.receive(
+            self.chunk("b", at: t0 + .milliseconds(2)),
+            now: t0 + .milliseconds(2),
+            jitterOffset: 0
+        ) {
         } else {
             Issue.record("an inactive stage with nothing held forwards at once")
         }

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
-import ToxiproxyTestSupport
 import ToxiproxyServer
+import ToxiproxyTestSupport
 
 /// Latency timing on real sockets. Tolerances allow for a loaded 2-core machine; accuracy targets live in
 /// the benchmark, not here.

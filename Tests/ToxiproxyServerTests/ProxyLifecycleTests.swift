@@ -1,8 +1,8 @@
 import NIOCore
 import NIOPosix
 import Testing
-import ToxiproxyTestSupport
 import ToxiproxyServer
+import ToxiproxyTestSupport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import Testing
-import ToxiproxyTestSupport
 import ToxiproxyServer
+import ToxiproxyTestSupport
 
 /// The command line follows Go's `flag` package (spec §6), so scripts written for the reference work as is.
 @Suite

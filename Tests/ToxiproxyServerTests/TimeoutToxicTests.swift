@@ -1,8 +1,8 @@
 import NIOCore
 import NIOPosix
 import Testing
-import ToxiproxyTestSupport
 import ToxiproxyServer
+import ToxiproxyTestSupport
 
 /// The timeout toxic: `0` holds the connection forever, `> 0` is an idle timer reset by traffic, and
 /// removing it closes the connections it was attached to.
@@ -82,7 +82,10 @@ struct TimeoutToxicTests {
                     let lastSend = ContinuousClock.now
                     let closed = try #require(await watcher.waitForClose())
                     let elapsed = closed - lastSend
-                    #expect(elapsed >= .milliseconds(350) && elapsed < .seconds(1), "closed \(elapsed) after the last send")
+                    #expect(
+                        elapsed >= .milliseconds(350) && elapsed < .seconds(1),
+                        "closed \(elapsed) after the last send"
+                    )
                     #expect(watcher.received.isEmpty, "a timeout toxic drops the data")
                     await watcher.stop()
                 }

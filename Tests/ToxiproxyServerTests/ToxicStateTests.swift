@@ -61,7 +61,12 @@ struct ToxicStateTests {
     @Test(arguments: [(100, 10, 4), (65536, 1000, 0), (65536, 1, 5000), (3, 0, 1), (1000, 100, 100)])
     func slicerPiecesCoverTheChunkExactly(length: Int, average: Int64, variation: Int64) {
         var generator = SplitMix64(seed: UInt64(length))
-        let pieces = SlicerState.pieces(length: length, averageSize: average, sizeVariation: variation, using: &generator)
+        let pieces = SlicerState.pieces(
+            length: length,
+            averageSize: average,
+            sizeVariation: variation,
+            using: &generator
+        )
         #expect(pieces.reduce(0, +) == length)
         #expect(pieces.allSatisfy { $0 >= 1 })
         // Every piece is within the variation of the average, or was too small to cut further.
@@ -71,6 +76,8 @@ struct ToxicStateTests {
     @Test
     func slicerWithoutVariationHalvesDeterministically() {
         var generator = SplitMix64(seed: 1)
-        #expect(SlicerState.pieces(length: 100, averageSize: 25, sizeVariation: 0, using: &generator) == [25, 25, 25, 25])
+        #expect(
+            SlicerState.pieces(length: 100, averageSize: 25, sizeVariation: 0, using: &generator) == [25, 25, 25, 25]
+        )
     }
 }

@@ -11,7 +11,8 @@ extension TestServer {
         )
         guard response.status == 201 else { throw TestFailure("create proxy \(name): \(response)") }
         let object = try response.jsonObject()
-        guard let listen = object["listen"] as? String, let port = listen.split(separator: ":").last.flatMap({ Int($0) })
+        guard let listen = object["listen"] as? String,
+            let port = listen.split(separator: ":").last.flatMap({ Int($0) })
         else { throw TestFailure("no port in \(response.body)") }
         return port
     }

@@ -15,24 +15,51 @@ struct ToxictlErrorTests {
     }
 
     static let invalidCases: [InvalidCase] = [
-        InvalidCase(arguments: ["latency", "enable", "--", "-5"], message: "the latency must be 0 or more milliseconds (got -5)"),
-        InvalidCase(arguments: ["latency", "enable", "10", "--jitter", "-1"], message: "--jitter must be 0 or more milliseconds (got -1)"),
-        InvalidCase(arguments: ["latency", "enable", "10", "--direction", "sideways"], message: "'sideways' is invalid for '--direction"),
+        InvalidCase(
+            arguments: ["latency", "enable", "--", "-5"],
+            message: "the latency must be 0 or more milliseconds (got -5)"
+        ),
+        InvalidCase(
+            arguments: ["latency", "enable", "10", "--jitter", "-1"],
+            message: "--jitter must be 0 or more milliseconds (got -1)"
+        ),
+        InvalidCase(
+            arguments: ["latency", "enable", "10", "--direction", "sideways"],
+            message: "'sideways' is invalid for '--direction"
+        ),
         InvalidCase(arguments: ["latency", "enable", "ten"], message: "'ten'"),
-        InvalidCase(arguments: ["timeout", "enable", "--timeout-ms", "-1"], message: "--timeout-ms must be 0 or more milliseconds (got -1)"),
-        InvalidCase(arguments: ["timeout", "enable", "--timeout-stream", "sideways"], message: "'sideways' is invalid for '--timeout-stream"),
+        InvalidCase(
+            arguments: ["timeout", "enable", "--timeout-ms", "-1"],
+            message: "--timeout-ms must be 0 or more milliseconds (got -1)"
+        ),
+        InvalidCase(
+            arguments: ["timeout", "enable", "--timeout-stream", "sideways"],
+            message: "'sideways' is invalid for '--timeout-stream"
+        ),
         InvalidCase(arguments: ["flap", "--up-ms", "-150"], message: "--up-ms and --down-ms must be more than 0"),
         InvalidCase(arguments: ["flap", "--down-ms", "0"], message: "--up-ms and --down-ms must be more than 0"),
-        InvalidCase(arguments: ["flap", "--timeout-ms", "-1"], message: "--timeout-ms must be 0 or more milliseconds (got -1)"),
+        InvalidCase(
+            arguments: ["flap", "--timeout-ms", "-1"],
+            message: "--timeout-ms must be 0 or more milliseconds (got -1)"
+        ),
         InvalidCase(arguments: ["flap", "--iterations", "-1"], message: "--iterations must be 0"),
         InvalidCase(arguments: ["flap", "--mode", "blackhole"], message: "'blackhole' is invalid for '--mode"),
-        InvalidCase(arguments: ["flap", "--timeout-stream", "sideways"], message: "'sideways' is invalid for '--timeout-stream"),
+        InvalidCase(
+            arguments: ["flap", "--timeout-stream", "sideways"],
+            message: "'sideways' is invalid for '--timeout-stream"
+        ),
         InvalidCase(arguments: ["enable", "--listen", "nonsense"], message: "--listen must be host:port"),
         InvalidCase(arguments: ["enable", "--upstream", "example.com:99999"], message: "--upstream must be host:port"),
         InvalidCase(arguments: ["status", "-o", "yaml"], message: "'yaml' is invalid for '-o"),
         InvalidCase(arguments: ["status", "--proxy", ""], message: "--proxy must not be empty"),
-        InvalidCase(arguments: ["latency", "enable", "10", "--latency-toxics", "only_one"], message: "--latency-toxics takes two different names"),
-        InvalidCase(arguments: ["reset", "--timeout-toxics", "same,same"], message: "--timeout-toxics takes two different names"),
+        InvalidCase(
+            arguments: ["latency", "enable", "10", "--latency-toxics", "only_one"],
+            message: "--latency-toxics takes two different names"
+        ),
+        InvalidCase(
+            arguments: ["reset", "--timeout-toxics", "same,same"],
+            message: "--timeout-toxics takes two different names"
+        ),
         InvalidCase(arguments: ["outage", "enable", "--bogus"], message: "Unknown option '--bogus'"),
     ]
 
@@ -40,7 +67,10 @@ struct ToxictlErrorTests {
     func invalidArgumentsExit64BeforeAnyConnection(_ invalid: InvalidCase) async throws {
         try await withConnectionCounter { port, counter in
             var arguments = invalid.arguments
-            arguments.insert(contentsOf: ["--admin-url", "http://127.0.0.1:\(port)"], at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
+            arguments.insert(
+                contentsOf: ["--admin-url", "http://127.0.0.1:\(port)"],
+                at: arguments.firstIndex(of: "--") ?? arguments.endIndex
+            )
             let result = try await Toxictl.run(arguments)
             #expect(result.status == 64 && result.exitedNormally, "\(result)")
             #expect(result.stdout.isEmpty, "\(result)")
@@ -161,8 +191,13 @@ struct ToxictlErrorTests {
         try await withProxy { fixture in
             try await Loopback.withOccupiedPort { occupied in
                 let result = try await fixture.toxictl(
-                    "enable", "--proxy", "second", "--listen", "127.0.0.1:\(occupied)",
-                    "--upstream", "127.0.0.1:\(fixture.echoPort)"
+                    "enable",
+                    "--proxy",
+                    "second",
+                    "--listen",
+                    "127.0.0.1:\(occupied)",
+                    "--upstream",
+                    "127.0.0.1:\(fixture.echoPort)"
                 )
                 #expect(result.status == 1 && result.exitedNormally, "\(result)")
                 #expect(result.stderr.contains("address already in use"), "the server's reason: \(result)")

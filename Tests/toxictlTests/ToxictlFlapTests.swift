@@ -30,7 +30,8 @@ struct ToxictlFlapTests {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return stdout.split(separator: "\n").compactMap { line -> PhaseLine? in
-            guard let match = try? pattern.wholeMatch(in: String(line)), let wallClock = formatter.date(from: String(match.1))
+            guard let match = try? pattern.wholeMatch(in: String(line)),
+                let wallClock = formatter.date(from: String(match.1))
             else { return nil }
             return PhaseLine(
                 wallClock: wallClock,
@@ -65,7 +66,15 @@ struct ToxictlFlapTests {
             let statusBefore = try await fixture.statusJSON()
 
             let process = try await fixture.start(
-                "flap", "--mode", "refuse", "--up-ms", "150", "--down-ms", "150", "--iterations", "8"
+                "flap",
+                "--mode",
+                "refuse",
+                "--up-ms",
+                "150",
+                "--down-ms",
+                "150",
+                "--iterations",
+                "8"
             )
             defer { process.cleanUp() }
             var disabledSeen = 0
@@ -137,8 +146,17 @@ struct ToxictlFlapTests {
             try await fixture.succeed("timeout", "enable", "--timeout-ms", "12345", "--timeout-stream", "up")
             let before = try await fixture.rawState()
             let process = try await fixture.start(
-                "flap", "--mode", "timeout", "--timeout-ms", "0", "--up-ms", "100", "--down-ms", "200",
-                "--iterations", "2"
+                "flap",
+                "--mode",
+                "timeout",
+                "--timeout-ms",
+                "0",
+                "--up-ms",
+                "100",
+                "--down-ms",
+                "200",
+                "--iterations",
+                "2"
             )
             defer { process.cleanUp() }
             var downSeen = false
@@ -190,7 +208,13 @@ struct ToxictlFlapTests {
 
             let upMilliseconds = signalCase.phase == "DOWN" ? "100" : "5000"
             let process = try await fixture.start(
-                "flap", "--mode", signalCase.mode, "--up-ms", upMilliseconds, "--down-ms", "5000"
+                "flap",
+                "--mode",
+                signalCase.mode,
+                "--up-ms",
+                upMilliseconds,
+                "--down-ms",
+                "5000"
             )
             defer { process.cleanUp() }
             let marker = "cycle 1  \(signalCase.phase)"
@@ -236,7 +260,15 @@ struct ToxictlFlapTests {
             let before = try await fixture.rawState()
             let statusBefore = try await fixture.statusJSON()
             let result = try await fixture.toxictl(
-                "flap", "--mode", "timeout", "--up-ms", "50", "--down-ms", "100", "--iterations", "1"
+                "flap",
+                "--mode",
+                "timeout",
+                "--up-ms",
+                "50",
+                "--down-ms",
+                "100",
+                "--iterations",
+                "1"
             )
             #expect(result.status == 0, "\(result)")
             let after = try await fixture.rawState()
@@ -251,7 +283,15 @@ struct ToxictlFlapTests {
     func aFailureMidFlapExits1AndKeepsTheFirstError() async throws {
         try await withProxy { fixture in
             let process = try await fixture.start(
-                "flap", "--mode", "refuse", "--up-ms", "100", "--down-ms", "100", "--iterations", "50"
+                "flap",
+                "--mode",
+                "refuse",
+                "--up-ms",
+                "100",
+                "--down-ms",
+                "100",
+                "--iterations",
+                "50"
             )
             defer { process.cleanUp() }
             let output = try await process.waitForStdout(within: .seconds(5)) { $0.contains("cycle 1/50  DOWN") }

@@ -28,7 +28,9 @@ struct ToxictlHelpSnapshotTests {
         ["reset"],
     ]
 
-    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Snapshots"
+    )
 
     static func snapshotFile(_ command: [String]) -> URL {
         Self.snapshots.appendingPathComponent((["toxictl"] + command).joined(separator: "-") + ".txt")
@@ -47,7 +49,8 @@ struct ToxictlHelpSnapshotTests {
             try Data(result.stdout.utf8).write(to: file)
             return
         }
-        let regenerate = "If the change is intended, regenerate with "
+        let regenerate =
+            "If the change is intended, regenerate with "
             + "`TOXICTL_UPDATE_SNAPSHOTS=1 swift test --skip-build --filter ToxictlHelpSnapshotTests` and review the diff."
         guard let expected = try? String(contentsOf: file, encoding: .utf8) else {
             Issue.record("no snapshot \(file.path). \(regenerate)")
@@ -86,7 +89,9 @@ struct ToxictlHelpSnapshotTests {
         let sorted = { (commands: [[String]]) in commands.map { $0.joined(separator: " ") }.sorted() }
         #expect(sorted(discovered) == sorted(Self.commands), "the commands the help lists")
         if !Self.updating {
-            let files = try FileManager.default.contentsOfDirectory(atPath: Self.snapshots.path).filter { $0.hasSuffix(".txt") }
+            let files = try FileManager.default.contentsOfDirectory(atPath: Self.snapshots.path).filter {
+                $0.hasSuffix(".txt")
+            }
             let expected = Self.commands.map { Self.snapshotFile($0).lastPathComponent }
             #expect(files.sorted() == expected.sorted(), "snapshot files in \(Self.snapshots.path)")
         }

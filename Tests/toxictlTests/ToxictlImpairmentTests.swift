@@ -25,7 +25,11 @@ struct ToxictlImpairmentTests {
         try await withProxy { fixture in
             let before = try await fixture.rawState()
             let result = try await fixture.succeed(
-                "enable", "--listen", "127.0.0.1:\(fixture.proxyPort)", "--upstream", "127.0.0.1:\(fixture.echoPort)"
+                "enable",
+                "--listen",
+                "127.0.0.1:\(fixture.proxyPort)",
+                "--upstream",
+                "127.0.0.1:\(fixture.echoPort)"
             )
             #expect(result.stdout.contains("nothing to change"), "\(result)")
             #expect(!result.stdout.contains("POST "), "\(result)")
@@ -41,7 +45,11 @@ struct ToxictlImpairmentTests {
             try await fixture.succeed("outage", "enable")
             try await withEchoServer { otherEcho in
                 let result = try await fixture.succeed(
-                    "enable", "--listen", "127.0.0.1:\(fixture.proxyPort)", "--upstream", "127.0.0.1:\(otherEcho)"
+                    "enable",
+                    "--listen",
+                    "127.0.0.1:\(fixture.proxyPort)",
+                    "--upstream",
+                    "127.0.0.1:\(otherEcho)"
                 )
                 #expect(result.stdout.contains("POST /proxies/\(fixture.proxy) "), "\(result)")
                 let state = try await fixture.requireState()

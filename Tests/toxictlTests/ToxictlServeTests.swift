@@ -48,7 +48,9 @@ struct ToxictlServeTests {
 
     @Test
     func serveLoadsProxiesFromAConfigFile() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("toxictl-serve-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "toxictl-serve-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("proxies.json")
@@ -75,7 +77,10 @@ struct ToxictlServeTests {
 
     @Test(arguments: [
         (["serve", "--port", "70000"], "--port must be from 0 to 65535 (got 70000)"),
-        (["serve", "--config", "/nonexistent/proxies.json"], "--config /nonexistent/proxies.json: the file cannot be read"),
+        (
+            ["serve", "--config", "/nonexistent/proxies.json"],
+            "--config /nonexistent/proxies.json: the file cannot be read"
+        ),
     ])
     func serveRejectsBadOptionsBeforeStarting(arguments: [String], message: String) async throws {
         let result = try await Toxictl.run(arguments)

@@ -30,7 +30,10 @@ struct ToxictlTargetTests {
             #expect(result.status == 0, "\(result)")
             #expect(result.firstLine == "target: \(fixture.adminURL) ($TOXIPROXY_URL), proxy \(fixture.proxy)")
             #expect(try await fixture.requireState().toxicNames == ["fixed_latency_up"])
-            let json = try await Toxictl.run(["status", "-o", "json"], environment: ["TOXIPROXY_URL": fixture.adminURL])
+            let json = try await Toxictl.run(
+                ["status", "-o", "json"],
+                environment: ["TOXIPROXY_URL": fixture.adminURL]
+            )
             #expect(json.jsonObject?["target"] as? String == fixture.adminURL, "\(json)")
         }
     }
@@ -55,7 +58,10 @@ struct ToxictlTargetTests {
         defer { process.cleanUp() }
         let output = try await process.waitForStdout(within: .seconds(5)) { $0.contains("\n") }
         let firstLine = output?.split(separator: "\n").first.map(String.init)
-        #expect(firstLine == "target: http://127.0.0.1:8474 (default), proxy \(Toxictl.defaultProxy)", "\(output ?? "")")
+        #expect(
+            firstLine == "target: http://127.0.0.1:8474 (default), proxy \(Toxictl.defaultProxy)",
+            "\(output ?? "")"
+        )
     }
 
     @Test
