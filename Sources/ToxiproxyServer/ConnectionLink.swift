@@ -40,13 +40,22 @@ final class ConnectionLink {
     /// SO_LINGER 0 on connections accepted while a `reset_peer` toxic is in place, whatever its toxicity.
     let resetsOnClose: Bool
 
-    init(eventLoop: any EventLoop, upstreamToxics: [Toxic], downstreamToxics: [Toxic], logger: Logger) {
+    private let toxicSource: any ToxicSource
+    /// The `ToxicSet.version` the chains were last brought up to.
+    private var toxicVersion: Int
+
+    /// - Parameters:
+    ///   - toxics: the proxy's toxics when the client was accepted.
+    ///   - toxicSource: where later versions of them are read (see `catchUpWithToxics()`).
+    init(eventLoop: any EventLoop, toxics: ToxicSet, toxicSource: any ToxicSource, logger: Logger) {
         self.eventLoop = eventLoop
         self.logger = logger
-        self.resetsOnClose = (upstreamToxics + downstreamToxics).contains { $0.type == .resetPeer }
+        self.toxicSource = toxicSource
+        self.toxicVersion = toxics.version
+        self.resetsOnClose = toxics.toxics.contains { $0.type == .resetPeer }
         self.clientHandler = GlueHandler(side: .client, link: self)
-        self.upstreamChain = DirectionChain(direction: .upstream, toxics: upstreamToxics, link: self)
-        self.downstreamChain = DirectionChain(direction: .downstream, toxics: downstreamToxics, link: self)
+        self.upstreamChain = DirectionChain(direction: .upstream, toxics: toxics.upstream, link: self)
+        self.downstreamChain = DirectionChain(direction: .downstream, toxics: toxics.downstream, link: self)
     }
 
     /// `onFinish` runs once, on the event loop, when both sockets are closed.
@@ -103,6 +112,7 @@ final class ConnectionLink {
     // MARK: Events from the glue handlers
 
     func received(_ element: StreamElement, from side: Side) {
+        self.catchUpWithToxics()
         self.chain(from: side).receive(element)
     }
 
@@ -111,6 +121,7 @@ final class ConnectionLink {
     }
 
     func channelClosed(_ side: Side) {
+        self.catchUpWithToxics()
         // The source's end travels through the chain behind its data; nothing more can reach this side.
         self.chain(from: side).performEvent {
             self.chain(from: side).receive(.end)
@@ -195,13 +206,14 @@ final class ConnectionLink {
 
     // MARK: Live toxic changes
 
-    func apply(_ change: ToxicChange) {
-        let chain = change.direction == .upstream ? self.upstreamChain! : self.downstreamChain!
-        switch change {
-        case .add(let toxic): chain.add(toxic)
-        case .update(let toxic): chain.update(toxic)
-        case .remove(let name, _): chain.remove(named: name)
-        }
+    /// Applies the toxic changes made since the last call, if any. Runs before every byte and end of stream
+    /// a socket delivers, so nothing read after an admin change returned bypasses it; the proxy also calls it
+    /// right after each change, for the toxics that act on an idle connection (timeouts).
+    func catchUpWithToxics() {
+        guard let toxics = self.toxicSource.toxics(ifNewerThan: self.toxicVersion) else { return }
+        self.toxicVersion = toxics.version
+        self.upstreamChain.catchUp(to: toxics.upstream)
+        self.downstreamChain.catchUp(to: toxics.downstream)
     }
 
     // MARK: Topology
@@ -230,16 +242,9 @@ final class ConnectionLink {
     }
 }
 
-/// A toxic change to apply to every live link of one direction.
-enum ToxicChange: Sendable {
-    case add(Toxic)
-    case update(Toxic)
-    case remove(name: String, direction: StreamDirection)
-
-    var direction: StreamDirection {
-        switch self {
-        case .add(let toxic), .update(let toxic): toxic.direction
-        case .remove(_, let direction): direction
-        }
-    }
+/// Where a link reads its proxy's toxics once they have changed.
+protocol ToxicSource: AnyObject, Sendable {
+    /// The current set when its version is not `version`, else nil; called for every chunk read, so the
+    /// answer "unchanged" must be cheap.
+    func toxics(ifNewerThan version: Int) -> ToxicSet?
 }

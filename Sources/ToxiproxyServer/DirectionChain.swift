@@ -14,17 +14,24 @@ final class DirectionChain {
     let direction: StreamDirection
     let eventLoop: any EventLoop
     private unowned let link: ConnectionLink
-    private var stages: [any ToxicStage] = []
+    /// A stage and the toxic entry (identity and revision, see `ToxicSet`) it runs.
+    private struct Slot {
+        let id: Int
+        var revision: Int
+        let stage: any ToxicStage
+    }
+
+    private var slots: [Slot] = []
     /// Bytes read from the source that have not yet reached the sink or been dropped.
     private(set) var bufferedBytes = 0
     private var eventDepth = 0
     private var finished = false
 
-    init(direction: StreamDirection, toxics: [Toxic], link: ConnectionLink) {
+    init(direction: StreamDirection, toxics: [ToxicSet.Entry], link: ConnectionLink) {
         self.direction = direction
         self.eventLoop = link.eventLoop
         self.link = link
-        self.stages = toxics.map { self.makeStage(for: $0) }
+        self.slots = toxics.map { Slot(id: $0.id, revision: $0.revision, stage: self.makeStage(for: $0.toxic)) }
     }
 
     /// Whether the source may read more now.
@@ -39,7 +46,7 @@ final class DirectionChain {
 
     /// Passes `element` on from `stage` to the next stage, or to the sink after the last one.
     func forward(_ element: StreamElement, from stage: any ToxicStage) {
-        guard !self.finished, let index = self.stages.firstIndex(where: { $0 === stage }) else { return }
+        guard !self.finished, let index = self.slots.firstIndex(where: { $0.stage === stage }) else { return }
         self.deliver(element, toStageAt: index + 1)
     }
 
@@ -71,37 +78,48 @@ final class DirectionChain {
 
     // MARK: Live toxic changes
 
-    func add(_ toxic: Toxic) {
+    /// Brings the stages in line with `entries` (this direction's toxics of a newer `ToxicSet`): removes the
+    /// stages of entries that are gone, updates those whose revision changed, and appends new ones. Entry
+    /// identities increase in creation order and additions always go to the tail, so the stages stay in the
+    /// set's order.
+    func catchUp(to entries: [ToxicSet.Entry]) {
         self.performEvent {
             guard !self.finished else { return }
-            let previousTail = self.stages.last
-            self.stages.append(self.makeStage(for: toxic))
-            previousTail?.restart()
+            var index = 0
+            while index < self.slots.count {
+                let slot = self.slots[index]
+                guard let entry = entries.first(where: { $0.id == slot.id }) else {
+                    self.removeStage(at: index)
+                    continue
+                }
+                if entry.revision != slot.revision {
+                    self.slots[index].revision = entry.revision
+                    slot.stage.update(entry.toxic)
+                }
+                index += 1
+            }
+            let newest = self.slots.last?.id ?? -1
+            for entry in entries where entry.id > newest {
+                let previousTail = self.slots.last?.stage
+                self.slots.append(Slot(id: entry.id, revision: entry.revision, stage: self.makeStage(for: entry.toxic)))
+                previousTail?.restart()
+            }
         }
     }
 
-    func update(_ toxic: Toxic) {
-        self.performEvent {
-            self.stages.first(where: { $0.name == toxic.name })?.update(toxic)
+    private func removeStage(at index: Int) {
+        let stage = self.slots.remove(at: index).stage
+        let held = stage.remove()
+        // The successor gets what the removed stage held before anything more arrives from the
+        // predecessor, which is what keeps the bytes in order.
+        for element in held {
+            self.deliver(element, toStageAt: index)
         }
-    }
-
-    func remove(named name: String) {
-        self.performEvent {
-            guard let index = self.stages.firstIndex(where: { $0.name == name }) else { return }
-            let stage = self.stages.remove(at: index)
-            let held = stage.remove()
-            // The successor gets what the removed stage held before anything more arrives from the
-            // predecessor, which is what keeps the bytes in order.
-            for element in held {
-                self.deliver(element, toStageAt: index)
-            }
-            if index > 0 {
-                self.stages[index - 1].restart()
-            }
-            if stage.closesConnectionOnRemoval {
-                self.closeConnection()
-            }
+        if index > 0 {
+            self.slots[index - 1].stage.restart()
+        }
+        if stage.closesConnectionOnRemoval {
+            self.closeConnection()
         }
     }
 
@@ -109,15 +127,15 @@ final class DirectionChain {
     func shutdown() {
         guard !self.finished else { return }
         self.finished = true
-        for stage in self.stages {
-            stage.shutdown()
+        for slot in self.slots {
+            slot.stage.shutdown()
         }
         self.bufferedBytes = 0
     }
 
     private func deliver(_ element: StreamElement, toStageAt index: Int) {
-        if index < self.stages.count {
-            self.stages[index].receive(element)
+        if index < self.slots.count {
+            self.slots[index].stage.receive(element)
         } else {
             self.bufferedBytes -= element.byteCount
             self.link.sink(element, from: self)

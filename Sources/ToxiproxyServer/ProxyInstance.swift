@@ -1,3 +1,4 @@
+import Atomics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -16,8 +17,9 @@ import Darwin
 ///
 /// The registry serialises every change to a proxy, so the lock here only makes each accepted
 /// connection's snapshot of the toxics and its registration one atomic step: a link either starts with
-/// a toxic or receives it as a change, never neither. The data path takes it once per connection.
-final class ProxyInstance: Sendable {
+/// a toxic or is told of the change, never neither. The data path takes it once per connection, and again
+/// only when the toxics changed (`toxicVersion` tells it, with one atomic load per chunk).
+final class ProxyInstance: ToxicSource {
     typealias LinkReference = NIOLoopBound<ConnectionLink>
 
     private struct State {
@@ -25,11 +27,8 @@ final class ProxyInstance: Sendable {
         var upstream: String
         var enabled = false
         var listener: (any Channel)?
-        var upstreamToxics: [Toxic] = []
-        var downstreamToxics: [Toxic] = []
+        var toxics = ToxicSet()
         var links: [ObjectIdentifier: LinkReference] = [:]
-
-        var toxics: [Toxic] { self.upstreamToxics + self.downstreamToxics }
     }
 
     let name: String
@@ -38,6 +37,8 @@ final class ProxyInstance: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
+    /// `state.toxics.version`, readable without the lock.
+    private let toxicVersion = ManagedAtomic(0)
 
     init(
         name: String,
@@ -64,7 +65,7 @@ final class ProxyInstance: Sendable {
                 listen: state.listen,
                 upstream: state.upstream,
                 enabled: state.enabled,
-                toxics: state.toxics
+                toxics: state.toxics.toxics
             )
         }
     }
@@ -121,8 +122,11 @@ final class ProxyInstance: Sendable {
         )
     }
 
-    /// Closes the listener and every live connection (both sockets, held toxic data discarded).
-    func stop() async {
+    /// Closes the listener, then every live connection (both sockets, held toxic data discarded).
+    ///
+    /// Returns once the listener is closed (its port is free again) and the connections are being closed on
+    /// their loops, or, with `waitForConnections`, once they are closed.
+    func stop(waitForConnections: Bool = false) async {
         let (listener, links) = self.state.withLockedValue { state in
             let taken = (state.listener, Array(state.links.values))
             state.enabled = false
@@ -132,11 +136,10 @@ final class ProxyInstance: Sendable {
         }
         guard let listener else { return }
         try? await listener.close()
-        await withTaskGroup(of: Void.self) { group in
-            for link in links {
-                group.addTask {
-                    try? await link.eventLoop.submit { link.value.close() }.get()
-                }
+        let closed = Self.onTheirLoops(links) { $0.close() }
+        if waitForConnections {
+            for future in closed {
+                try? await future.get()
             }
         }
         self.logger.info("Terminated proxy", metadata: ["listen": "\(self.listen)"])
@@ -162,8 +165,8 @@ final class ProxyInstance: Sendable {
             }
             let link = ConnectionLink(
                 eventLoop: eventLoop,
-                upstreamToxics: state.upstreamToxics,
-                downstreamToxics: state.downstreamToxics,
+                toxics: state.toxics,
+                toxicSource: self,
                 logger: self.logger
             )
             state.links[ObjectIdentifier(link)] = NIOLoopBound(link, eventLoop: eventLoop)
@@ -234,60 +237,40 @@ final class ProxyInstance: Sendable {
 
     // MARK: Toxics
 
-    var toxics: [Toxic] { self.state.withLockedValue { $0.toxics } }
+    var toxics: [Toxic] { self.state.withLockedValue { $0.toxics.toxics } }
 
     func toxic(named name: String) -> Toxic? {
-        self.state.withLockedValue { state in state.toxics.first { $0.name == name } }
+        self.state.withLockedValue { $0.toxics.toxic(named: name) }
+    }
+
+    func toxics(ifNewerThan version: Int) -> ToxicSet? {
+        guard self.toxicVersion.load(ordering: .acquiring) != version else { return nil }
+        return self.state.withLockedValue { $0.toxics }
     }
 
     /// Adds a toxic at the end of its direction's chain on every live connection.
-    func addToxic(_ toxic: Toxic) async throws(APIError) {
-        let links = try self.state.withLockedValue { state -> Result<[LinkReference], APIError> in
-            guard !state.toxics.contains(where: { $0.name == toxic.name }) else {
-                return .failure(.toxicAlreadyExists)
-            }
-            switch toxic.direction {
-            case .upstream: state.upstreamToxics.append(toxic)
-            case .downstream: state.downstreamToxics.append(toxic)
-            }
-            return .success(Array(state.links.values))
-        }.get()
-        await Self.broadcast(.add(toxic), to: links)
+    func addToxic(_ toxic: Toxic) throws(APIError) {
+        try self.changeToxics { toxics throws(APIError) in try toxics.add(toxic) }
     }
 
     /// Replaces a toxic's settings (same name, type and stream) on every live connection.
-    func replaceToxic(_ toxic: Toxic) async throws(APIError) {
-        let links = try self.state.withLockedValue { state -> Result<[LinkReference], APIError> in
-            if let index = state.upstreamToxics.firstIndex(where: { $0.name == toxic.name }) {
-                state.upstreamToxics[index] = toxic
-            } else if let index = state.downstreamToxics.firstIndex(where: { $0.name == toxic.name }) {
-                state.downstreamToxics[index] = toxic
-            } else {
-                return .failure(.toxicNotFound)
-            }
-            return .success(Array(state.links.values))
-        }.get()
-        await Self.broadcast(.update(toxic), to: links)
+    func replaceToxic(_ toxic: Toxic) throws(APIError) {
+        try self.changeToxics { toxics throws(APIError) in try toxics.replace(toxic) }
     }
 
-    /// Removes a toxic; what its stages held is flushed on, in order, before this returns.
-    func removeToxic(named name: String) async throws(APIError) {
-        let (direction, links) = try self.state.withLockedValue {
-            state -> Result<(StreamDirection, [LinkReference]), APIError> in
-            if let index = state.upstreamToxics.firstIndex(where: { $0.name == name }) {
-                state.upstreamToxics.remove(at: index)
-                return .success((.upstream, Array(state.links.values)))
-            }
-            if let index = state.downstreamToxics.firstIndex(where: { $0.name == name }) {
-                state.downstreamToxics.remove(at: index)
-                return .success((.downstream, Array(state.links.values)))
-            }
-            return .failure(.toxicNotFound)
-        }.get()
-        await Self.broadcast(.remove(name: name, direction: direction), to: links)
+    /// Removes a toxic; each connection hands what its stage held on, in order, before it reads more.
+    func removeToxic(named name: String) throws(APIError) {
+        try self.changeToxics { toxics throws(APIError) in try toxics.remove(named: name) }
     }
 
-    /// Bytes read from sockets and held by toxics right now, across every live connection.
+    func removeAllToxics() {
+        for toxic in self.toxics {
+            try? self.removeToxic(named: toxic.name)
+        }
+    }
+
+    /// Bytes read from sockets and held by toxics right now, across every live connection. Runs behind the
+    /// changes already made on each loop, so it sees them applied.
     func heldByteCount() async -> Int {
         let links = self.state.withLockedValue { Array($0.links.values) }
         var total = 0
@@ -297,27 +280,38 @@ final class ProxyInstance: Sendable {
         return total
     }
 
-    func removeAllToxics() async {
-        for toxic in self.toxics {
-            try? await self.removeToxic(named: toxic.name)
-        }
+    /// Changes the toxics and returns without waiting for the connections: each one applies the change
+    /// before it handles any more data (`toxics(ifNewerThan:)`), and every loop is also told at once, one task
+    /// for all of its links, so that toxics acting on idle connections start without waiting for data.
+    /// Waiting here for every loop would tie the admin API's latency to the busiest loop's.
+    private func changeToxics(_ change: (inout ToxicSet) throws(APIError) -> Void) throws(APIError) {
+        let links = try self.state.withLockedValue { state -> Result<[LinkReference], APIError> in
+            do throws(APIError) {
+                try change(&state.toxics)
+            } catch {
+                return .failure(error)
+            }
+            self.toxicVersion.store(state.toxics.version, ordering: .releasing)
+            return .success(Array(state.links.values))
+        }.get()
+        Self.onTheirLoops(links) { $0.catchUpWithToxics() }
     }
 
-    /// Applies a change on every link's own event loop, one task per loop for all of its links. Only
-    /// in-memory work happens there (no waiting on sockets), so a stalled connection cannot hold up the admin
-    /// call, and the call costs a round trip per event loop, not per connection.
-    private static func broadcast(_ change: ToxicChange, to links: [LinkReference]) async {
+    /// Runs `body` for every link on the link's event loop, one task per loop for all of its links; each
+    /// future completes when its loop is done.
+    @discardableResult
+    private static func onTheirLoops(
+        _ links: [LinkReference],
+        _ body: @escaping @Sendable (ConnectionLink) -> Void
+    ) -> [EventLoopFuture<Void>] {
         var linksByLoop: [ObjectIdentifier: (loop: any EventLoop, links: [LinkReference])] = [:]
         for link in links {
             linksByLoop[ObjectIdentifier(link.eventLoop), default: (link.eventLoop, [])].links.append(link)
         }
-        let futures = linksByLoop.values.map { loop, links in
+        return linksByLoop.values.map { loop, links in
             loop.submit {
-                for link in links { link.value.apply(change) }
+                for link in links { body(link.value) }
             }
-        }
-        for future in futures {
-            try? await future.get()
         }
     }
 }

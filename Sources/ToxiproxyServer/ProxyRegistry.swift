@@ -138,7 +138,7 @@ public actor ProxyRegistry {
         try await self.exclusively { () throws(APIError) in
             for instance in self.proxies.values {
                 try await instance.start()
-                await instance.removeAllToxics()
+                instance.removeAllToxics()
             }
         }
     }
@@ -147,23 +147,25 @@ public actor ProxyRegistry {
     public func shutdown() async {
         await self.exclusively {
             for instance in self.proxies.values {
-                await instance.stop()
+                await instance.stop(waitForConnections: true)
             }
         }
     }
 
     // MARK: Toxics
 
-    public func addToxic(_ request: ToxicRequest, toProxy proxyName: String) async throws(APIError) -> Toxic {
-        try await self.exclusively { () throws(APIError) in
-            let instance = try self.instance(named: proxyName)
-            let header = try Toxic.resolveHeader(from: request)
-            guard instance.toxic(named: header.name) == nil else { throw APIError.toxicAlreadyExists }
-            let toxic = try Toxic.make(header: header, request: request)
-            try toxic.validateForServer()
-            try await instance.addToxic(toxic)
-            return toxic
-        }
+    // Toxic changes do not wait behind a proxy change in progress (a disable closing its connections): each
+    // is one step under the proxy's lock, with no suspension, so it lands whole before or after any await of
+    // the other, and links apply it on their own loops (`ProxyInstance.changeToxics`).
+
+    public func addToxic(_ request: ToxicRequest, toProxy proxyName: String) throws(APIError) -> Toxic {
+        let instance = try self.instance(named: proxyName)
+        let header = try Toxic.resolveHeader(from: request)
+        guard instance.toxic(named: header.name) == nil else { throw APIError.toxicAlreadyExists }
+        let toxic = try Toxic.make(header: header, request: request)
+        try toxic.validateForServer()
+        try instance.addToxic(toxic)
+        return toxic
     }
 
     /// PATCH semantics: merges `attributes` and takes `toxicity`; name, type and stream never change. A body
@@ -172,21 +174,17 @@ public actor ProxyRegistry {
         named toxicName: String,
         ofProxy proxyName: String,
         with body: JSONValue
-    ) async throws(APIError) -> Toxic {
-        try await self.exclusively { () throws(APIError) in
-            let instance = try self.instance(named: proxyName)
-            guard var toxic = instance.toxic(named: toxicName) else { throw APIError.toxicNotFound }
-            try toxic.applyUpdate(body)
-            try toxic.validateForServer()
-            try await instance.replaceToxic(toxic)
-            return toxic
-        }
+    ) throws(APIError) -> Toxic {
+        let instance = try self.instance(named: proxyName)
+        guard var toxic = instance.toxic(named: toxicName) else { throw APIError.toxicNotFound }
+        try toxic.applyUpdate(body)
+        try toxic.validateForServer()
+        try instance.replaceToxic(toxic)
+        return toxic
     }
 
-    public func removeToxic(named toxicName: String, fromProxy proxyName: String) async throws(APIError) {
-        try await self.exclusively { () throws(APIError) in
-            try await self.instance(named: proxyName).removeToxic(named: toxicName)
-        }
+    public func removeToxic(named toxicName: String, fromProxy proxyName: String) throws(APIError) {
+        try self.instance(named: proxyName).removeToxic(named: toxicName)
     }
 
     // MARK: Helpers

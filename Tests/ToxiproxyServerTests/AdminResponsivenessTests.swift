@@ -1,6 +1,9 @@
+import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Testing
+import ToxiproxyModel
 import ToxiproxyServer
 import ToxiproxyTestSupport
 
@@ -83,5 +86,54 @@ struct AdminResponsivenessTests {
                 }
             }
         }
+    }
+
+    /// A toxic change returns while the proxy's only event loop is blocked (it does not wait for the loops),
+    /// and the bytes sent after it returned still go through the new toxic: the link applies it before it
+    /// handles them.
+    @Test(.timeLimit(.minutes(1)))
+    func toxicChangesDoNotWaitForABusyEventLoopYetApplyToTheNextBytes() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try await withEchoServer { echoPort in
+            var logger = Logger(label: "busy-loop-test")
+            logger.logLevel = .critical
+            let registry = ProxyRegistry(group: group, logger: logger)
+            let proxy = try await registry.createProxy(
+                ProxyRequest(name: "busy", listen: "127.0.0.1:0", upstream: "127.0.0.1:\(echoPort)")
+            )
+            let port = try #require(proxy.listen.split(separator: ":").last.flatMap { Int($0) })
+            let connection = try await TCPTestClient.connect(port: port)
+            try await connection.executeThenClose { inbound, outbound in
+                var received = inbound.makeAsyncIterator()
+                try await outbound.write(ByteBuffer(string: "a"))
+                _ = try await received.next()
+
+                // Block the loop until the change has returned, or for at most 10 s.
+                let gate = DispatchSemaphore(value: 0)
+                let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
+                let blocked = group.next().submit {
+                    enteredSignal.yield()
+                    return gate.wait(timeout: .now() + 10)
+                }
+                var enteredIterator = entered.makeAsyncIterator()
+                await enteredIterator.next()
+                let attributes = try JSONParser.parseFirstValue(Array(#"{"latency":300}"#.utf8))
+                _ = try await registry.addToxic(
+                    ToxicRequest(name: "slow", type: "latency", stream: "downstream", attributes: attributes),
+                    toProxy: "busy"
+                )
+                gate.signal()
+                #expect(try await blocked.get() == .success, "the toxic change waited for the blocked event loop")
+
+                let start = ContinuousClock.now
+                try await outbound.write(ByteBuffer(string: "b"))
+                let echo = try await received.next()
+                let elapsed = ContinuousClock.now - start
+                #expect(echo.map { String(buffer: $0) } == "b")
+                #expect(elapsed >= .milliseconds(295), "the byte sent after the change took \(elapsed)")
+            }
+            try await registry.deleteProxy(named: "busy")
+        }
+        try await group.shutdownGracefully()
     }
 }
