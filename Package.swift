@@ -160,6 +160,20 @@ let package = Package(
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
+        // Soak with chaos, admin API abuse, connection churn and shutdown under load, against the built
+        // toxiproxy-server as a subprocess (short form by default, RELIABILITY_LONG=1 for the long form).
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "ToxiproxyServer",
+                "ToxiproxyModel",
+                "ToxiproxyTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Throughput, latency, memory and toxic accuracy on loopback: direct vs our server vs any other
         // Toxiproxy-compatible server binary (see Benchmarks/README.md). Not run by the tests.
         .executableTarget(

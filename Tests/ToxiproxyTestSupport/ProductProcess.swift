@@ -77,27 +77,32 @@ public struct ProductProcess: Sendable {
 
     /// Starts `product` with `arguments`.
     /// - Parameters:
+    ///   - executable: the binary to run instead of the product built with the tests (a release build).
     ///   - environment: variables set on top of the test's own environment.
     ///   - unsetting: variables of the test's environment removed first (so that, say, a `LOG_LEVEL` of the
     ///     caller cannot leak into a test about it); `environment` may set them again.
     public static func start(
         _ product: String,
         _ arguments: [String],
+        executable: URL? = nil,
         environment: [String: String] = [:],
         unsetting: Set<String> = []
     ) throws -> ProductProcess {
-        try Self.start(product, environment: environment, unsetting: unsetting) { _ in arguments }
+        try Self.start(product, executable: executable, environment: environment, unsetting: unsetting) { _ in
+            arguments
+        }
     }
 
     /// Starts `product` with the arguments `makeArguments` returns; it gets the process's directory first,
     /// to write files (a config file) the arguments name.
     public static func start(
         _ product: String,
+        executable: URL? = nil,
         environment: [String: String] = [:],
         unsetting: Set<String> = [],
         makeArguments: (URL) throws -> [String]
     ) throws -> ProductProcess {
-        let executable = try Self.locate(product)
+        let executable = try executable ?? Self.locate(product)
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(product)-exec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
