@@ -55,7 +55,11 @@ extension Reliability {
                         atMost: baselineResident + bound,
                         timeout: .seconds(10)
                     )
-                    let checkpoints = run.checkpoints.map { "\($0.cycles / 1000)k: \(mebibytes($0.residentBytes))" }
+                    // At most ten of them, evenly spaced, ending with the last.
+                    let step = max(1, run.checkpoints.count / 10)
+                    let checkpoints = stride(from: run.checkpoints.count - 1, through: 0, by: -step).reversed().map {
+                        "\(run.checkpoints[$0].cycles / 1000)k: \(mebibytes(run.checkpoints[$0].residentBytes))"
+                    }
                     let rate = Double(run.cycles) / max(run.elapsed.milliseconds / 1000, 0.001)
                     report(
                         "churn",
