@@ -224,12 +224,19 @@ final class ProxyInstance: ToxicSource {
         }
         // Auto-read stays off until the glue handler is in place, so a server that speaks first (a banner)
         // loses nothing; happy-eyeballs attempts that lose the race never touch the link.
-        ClientBootstrap(group: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: Self.readAllocator)
             .channelOption(.autoRead, value: false)
             .connectTimeout(.seconds(10))
-            .connect(host: host, port: port)
+        // An IP literal needs no resolver: NIO's would still take a round trip through a dispatch queue.
+        let connected: EventLoopFuture<any Channel>
+        if let address = try? SocketAddress(ipAddress: host, port: port) {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: host, port: port)
+        }
+        connected
             .hop(to: eventLoop)
             .assumeIsolated()
             .whenComplete { result in

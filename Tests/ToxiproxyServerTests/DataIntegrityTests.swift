@@ -8,6 +8,24 @@ import ToxiproxyTestSupport
 /// while toxics change under live traffic.
 @Suite(.serialized)
 struct DataIntegrityTests {
+    /// An IP address is dialled directly, a host name through the resolver: both carry the bytes.
+    @Test(.timeLimit(.minutes(1)), arguments: ["127.0.0.1", "localhost"])
+    func upstreamsGivenByAddressOrByNameCarryData(upstreamHost: String) async throws {
+        try await withEchoServer { echoPort in
+            try await withTestServer { server in
+                let port = try await server.createProxy(
+                    name: "dial",
+                    upstreamHost: upstreamHost,
+                    upstreamPort: echoPort
+                )
+                for seed in 0..<3 {
+                    let (sent, received) = try await Self.echo(port: port, byteCount: 256 * 1024, seed: UInt64(seed))
+                    #expect(sent == received, "connection \(seed) through \(upstreamHost): echoed bytes differ")
+                }
+            }
+        }
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func twoHundredConcurrentConnectionsEchoOneMebibyteEach() async throws {
         try await withEchoServer { echoPort in

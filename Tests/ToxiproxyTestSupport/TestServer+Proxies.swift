@@ -4,10 +4,10 @@ import NIOPosix
 
 extension TestServer {
     /// Creates a proxy on 127.0.0.1 with an ephemeral port and returns that port.
-    public func createProxy(name: String, upstreamPort: Int) async throws -> Int {
+    public func createProxy(name: String, upstreamHost: String = "127.0.0.1", upstreamPort: Int) async throws -> Int {
         let response = try await self.admin.post(
             "/proxies",
-            #"{"name":"\#(name)","listen":"127.0.0.1:0","upstream":"127.0.0.1:\#(upstreamPort)"}"#
+            #"{"name":"\#(name)","listen":"127.0.0.1:0","upstream":"\#(upstreamHost):\#(upstreamPort)"}"#
         )
         guard response.status == 201 else { throw TestFailure("create proxy \(name): \(response)") }
         let object = try response.jsonObject()
