@@ -1,4 +1,5 @@
 import Foundation
+import ToxiproxyTestSupport
 
 #if canImport(Glibc)
 import Glibc

@@ -170,24 +170,8 @@ struct ServerUnderTest: Sendable {
 
     /// Creates an enabled proxy listening on an ephemeral port of 127.0.0.1; returns that port.
     func createProxy(_ name: String, upstreamPort: Int) async throws -> Int {
-        let reply = try await RawHTTP.call(
-            port: self.adminPort,
-            "POST",
-            "/proxies",
-            body: #"{"name":"\#(name)","listen":"127.0.0.1:0","upstream":"127.0.0.1:\#(upstreamPort)"}"#
-        )
-        guard reply.status == 201 else { throw TestFailure("create proxy \(name): \(reply)") }
-        guard let port = listenPort(in: reply.text) else { throw TestFailure("no listen port in \(reply.text)") }
-        return port
+        try await self.admin.createProxy(name: name, upstreamPort: upstreamPort)
     }
-}
-
-/// The port of the first `"listen":"HOST:PORT"` in a proxy object.
-func listenPort(in json: String) -> Int? {
-    guard let range = json.range(of: #""listen":""#) else { return nil }
-    let rest = json[range.upperBound...]
-    guard let end = rest.firstIndex(of: "\""), let colon = rest[..<end].lastIndex(of: ":") else { return nil }
-    return Int(rest[rest.index(after: colon)..<end])
 }
 
 /// Samples the server's descriptors and RSS in the background, for the peaks during a load.
@@ -292,12 +276,6 @@ func format(_ milliseconds: Double) -> String {
 func sleepThread(until instant: ContinuousClock.Instant) {
     let remaining = instant - ContinuousClock.now
     if remaining > .zero { Thread.sleep(forTimeInterval: remaining.milliseconds / 1000) }
-}
-
-extension Duration {
-    var milliseconds: Double {
-        Double(self.components.seconds) * 1000 + Double(self.components.attoseconds) / 1e15
-    }
 }
 
 // MARK: - Raw HTTP

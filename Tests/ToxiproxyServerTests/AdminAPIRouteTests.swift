@@ -100,7 +100,7 @@ struct AdminAPIRouteTests {
                 status: 201,
                 body: Self.proxyJSON("p1", listen: "127.0.0.1:\(port)")
             )
-            #expect(await Self.canConnect(port: port), "the proxy must be listening on its reported port")
+            #expect(await Loopback.canConnect(port: port), "the proxy must be listening on its reported port")
         }
     }
 
@@ -170,7 +170,7 @@ struct AdminAPIRouteTests {
                     // §3.5: disabling closes every existing connection, immediately.
                     #expect(await live.probe("again") == .closed)
                 }
-                #expect(await !Self.canConnect(port: port), "a disabled proxy must not accept connections")
+                #expect(await !Loopback.canConnect(port: port), "a disabled proxy must not accept connections")
 
                 let enabled = try await server.admin.send(method, "/proxies/door", body: #"{"enabled":true}"#)
                 // §3.5: re-enabling binds the stored, already resolved address, so the port is reused.
@@ -296,7 +296,7 @@ struct AdminAPIRouteTests {
             #expect(port != 0)
             // §3.3: after a bind the listen string is the bound address in Go's format, hostname resolved.
             Self.expectJSON(response, status: 200, body: Self.proxyJSON("late", listen: "127.0.0.1:\(port)"))
-            #expect(await Self.canConnect(port: port))
+            #expect(await Loopback.canConnect(port: port))
         }
     }
 
@@ -342,7 +342,7 @@ struct AdminAPIRouteTests {
                     Self.expectNoContent(try await server.admin.delete("/proxies/gone"))
                     #expect(await live.probe("bye") == .closed)
                 }
-                #expect(await !Self.canConnect(port: port))
+                #expect(await !Loopback.canConnect(port: port))
                 Self.expectAPIError(
                     try await server.admin.get("/proxies/gone"),
                     status: 404,
@@ -640,7 +640,7 @@ struct AdminAPIRouteTests {
                     + Self.proxyJSON("alpha", listen: "localhost:4000", upstream: "localhost:19998", enabled: false)
                     + "]}"
             )
-            #expect(await Self.canConnect(port: zuluPort))
+            #expect(await Loopback.canConnect(port: zuluPort))
             #expect(try await server.admin.get("/proxies/alpha").status == 200)
         }
     }
@@ -818,7 +818,7 @@ struct AdminAPIRouteTests {
                 #expect(try await server.admin.post("/proxies/\(proxy)/toxics", body).status == 200)
             }
             #expect(try await server.admin.post("/proxies/off", #"{"enabled":false}"#).status == 200)
-            #expect(await !Self.canConnect(port: offPort))
+            #expect(await !Loopback.canConnect(port: offPort))
 
             // §3.5: the body is ignored.
             Self.expectNoContent(try await server.admin.post("/reset", "not json at all"))
@@ -828,7 +828,7 @@ struct AdminAPIRouteTests {
                 body: #"{"off":\#(Self.proxyJSON("off", listen: "127.0.0.1:\(offPort)", upstream: "localhost:19998")),"#
                     + #""on":\#(Self.proxyJSON("on", listen: "127.0.0.1:\(onPort)"))}"#
             )
-            #expect(await Self.canConnect(port: offPort))
+            #expect(await Loopback.canConnect(port: offPort))
         }
     }
 
@@ -990,7 +990,7 @@ struct AdminAPIRouteTests {
             )
             let port = try Self.listenPort(response)
             Self.expectJSON(response, status: 201, body: Self.proxyJSON("n", listen: "127.0.0.1:\(port)"))
-            #expect(await Self.canConnect(port: port))
+            #expect(await Loopback.canConnect(port: port))
         }
     }
 }
@@ -1117,16 +1117,6 @@ extension AdminAPIRouteTests {
         )
         guard response.status == 201 else { throw TestFailure("create \(name): \(response)") }
         return try Self.listenPort(response)
-    }
-
-    fileprivate static func canConnect(port: Int) async -> Bool {
-        do {
-            let connection = try await TCPTestClient.connect(port: port)
-            try? await connection.channel.close()
-            return true
-        } catch {
-            return false
-        }
     }
 
     /// Runs `body` with a client connection through a proxy (to an echo upstream) that stays open meanwhile.

@@ -44,7 +44,7 @@ struct ProxyLifecycleTests {
     /// clients of the same proxy keep being served.
     @Test(.timeLimit(.minutes(1)))
     func unreachableUpstreamClosesTheClientWithoutBlockingOthers() async throws {
-        let closedPort = try await Self.unusedPort()
+        let closedPort = try await Loopback.freePort()
         try await withEchoServer { echoPort in
             try await withTestServer { server in
                 let deadPort = try await server.createProxy(name: "dead", upstreamPort: closedPort)
@@ -99,15 +99,5 @@ struct ProxyLifecycleTests {
         } catch {
             return -1
         }
-    }
-
-    /// A port on 127.0.0.1 that nothing listens on (bound once to get it from the kernel, then released).
-    static func unusedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
     }
 }

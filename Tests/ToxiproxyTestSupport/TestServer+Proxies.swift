@@ -5,16 +5,7 @@ import NIOPosix
 extension TestServer {
     /// Creates a proxy on 127.0.0.1 with an ephemeral port and returns that port.
     public func createProxy(name: String, upstreamHost: String = "127.0.0.1", upstreamPort: Int) async throws -> Int {
-        let response = try await self.admin.post(
-            "/proxies",
-            #"{"name":"\#(name)","listen":"127.0.0.1:0","upstream":"\#(upstreamHost):\#(upstreamPort)"}"#
-        )
-        guard response.status == 201 else { throw TestFailure("create proxy \(name): \(response)") }
-        let object = try response.jsonObject()
-        guard let listen = object["listen"] as? String,
-            let port = listen.split(separator: ":").last.flatMap({ Int($0) })
-        else { throw TestFailure("no port in \(response.body)") }
-        return port
+        try await self.admin.createProxy(name: name, upstreamHost: upstreamHost, upstreamPort: upstreamPort)
     }
 
     /// Adds a toxic from a JSON body and fails the test unless the server accepted it.
@@ -45,8 +36,14 @@ extension AdminClient.Response {
 
 /// Elapsed wall time in milliseconds since `start`.
 public func milliseconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    (ContinuousClock.now - start).milliseconds
+}
+
+extension Duration {
+    /// The duration in milliseconds, with its fraction.
+    public var milliseconds: Double {
+        Double(self.components.seconds) * 1000 + Double(self.components.attoseconds) / 1e15
+    }
 }
 
 /// The value at fraction `q` (0...1) of the sorted samples.
@@ -67,4 +64,20 @@ public func eventually(
         try? await Task.sleep(for: .milliseconds(10))
     }
     return try await condition()
+}
+
+extension AdminClient {
+    /// Creates a proxy on 127.0.0.1 with an ephemeral port and returns that port.
+    public func createProxy(name: String, upstreamHost: String = "127.0.0.1", upstreamPort: Int) async throws -> Int {
+        let response = try await self.post(
+            "/proxies",
+            #"{"name":"\#(name)","listen":"127.0.0.1:0","upstream":"\#(upstreamHost):\#(upstreamPort)"}"#
+        )
+        guard response.status == 201 else { throw TestFailure("create proxy \(name): \(response)") }
+        let object = try response.jsonObject()
+        guard let listen = object["listen"] as? String,
+            let port = listen.split(separator: ":").last.flatMap({ Int($0) })
+        else { throw TestFailure("no port in \(response.body)") }
+        return port
+    }
 }
