@@ -113,22 +113,7 @@ struct CPUSample {
 /// Runs a command found on PATH with standard output and error to `outputPath`; nil if it fails or
 /// takes longer than `timeoutSeconds` (then it is killed).
 func runCapturing(_ argv: [String], outputPath: String, timeoutSeconds: Int) -> String? {
-    #if canImport(Darwin)
-    var actions: posix_spawn_file_actions_t? = nil
-    #else
-    var actions = posix_spawn_file_actions_t()
-    #endif
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let arguments = argv.map { strdup($0) } + [nil]
-    defer {
-        for pointer in arguments { free(pointer) }
-    }
-    var pid: pid_t = 0
-    guard posix_spawnp(&pid, argv[0], &actions, nil, arguments, environ) == 0 else { return nil }
+    guard let pid = try? spawnProcess(argv, outputPath: outputPath) else { return nil }
     var status: Int32 = 0
     let deadline = nowNanos() + UInt64(timeoutSeconds) * 1_000_000_000
     while waitpid(pid, &status, WNOHANG) == 0 {

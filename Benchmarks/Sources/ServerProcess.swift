@@ -185,6 +185,16 @@ private func spawn(path: String, arguments: [String], logPath: String) throws ->
                 + "build it with `swift build -c release --product toxiproxy-server` or pass --server PATH"
         )
     }
+    // Per-connection log lines (the reference logs every accept at info) would be measured too, so both
+    // servers log warnings and errors only.
+    var environment = currentEnvironment().filter { !$0.hasPrefix("LOG_LEVEL=") }
+    environment.append("LOG_LEVEL=warn")
+    return try spawnProcess([path] + arguments, outputPath: logPath, environment: environment)
+}
+
+/// Starts `argv` (`argv[0]` looked up on PATH unless it holds a slash) with standard input from /dev/null and
+/// standard output and error to `outputPath`; this process's environment unless `environment` is given.
+func spawnProcess(_ argv: [String], outputPath: String, environment: [String]? = nil) throws -> pid_t {
     #if canImport(Darwin)
     var actions: posix_spawn_file_actions_t? = nil
     #else
@@ -193,24 +203,21 @@ private func spawn(path: String, arguments: [String], logPath: String) throws ->
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-    // Per-connection log lines (the reference logs every accept at info) would be measured too, so both
-    // servers log warnings and errors only.
-    var environment = currentEnvironment().filter { !$0.hasPrefix("LOG_LEVEL=") }
-    environment.append("LOG_LEVEL=warn")
-
-    let argv = ([path] + arguments).map { strdup($0) } + [nil]
-    let envp = environment.map { strdup($0) } + [nil]
+    let arguments = argv.map { strdup($0) } + [nil]
+    let variables = environment.map { $0.map { strdup($0) } + [nil] }
     defer {
-        for pointer in argv + envp { free(pointer) }
+        for pointer in arguments + (variables ?? []) { free(pointer) }
     }
     var pid: pid_t = 0
-    let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
-    guard result == 0 else {
-        throw BenchmarkError("posix_spawn \(path): \(String(cString: strerror(result)))")
-    }
+    let code =
+        if let variables {
+            posix_spawnp(&pid, argv[0], &actions, nil, arguments, variables)
+        } else {
+            posix_spawnp(&pid, argv[0], &actions, nil, arguments, environ)
+        }
+    guard code == 0 else { throw BenchmarkError("posix_spawn \(argv[0]): \(String(cString: strerror(code)))") }
     return pid
 }
 
