@@ -35,6 +35,16 @@ final class ConnectionLink {
     private var clientOpen = true
     private var upstreamOpen = false
     private var isClosing = false
+    /// Sources whose end (a FIN, or the socket's close) has entered their direction's chain.
+    private var sourceEnded: (client: Bool, upstream: Bool) = (false, false)
+    /// Directions that can carry nothing more: their end was delivered, or their destination is gone. The
+    /// link closes when both have.
+    private var directionDone: (upstream: Bool, downstream: Bool) = (false, false)
+    /// The first flight to the upstream, one segment until the upstream has a socket for us.
+    private var firstSegmentGate = FirstSegmentGate()
+    private var upstreamSegmentSize = 1400
+    /// Until when the upstream may take to accept us, from the start of the dial.
+    private let dialDeadline: NIODeadline
 
     /// Whether closing this link resets both sockets (RST) instead of closing them (FIN): the reference sets
     /// SO_LINGER 0 on connections accepted while a `reset_peer` toxic is in place, whatever its toxicity.
@@ -47,11 +57,19 @@ final class ConnectionLink {
     /// - Parameters:
     ///   - toxics: the proxy's toxics when the client was accepted.
     ///   - toxicSource: where later versions of them are read (see `catchUpWithToxics()`).
-    init(eventLoop: any EventLoop, toxics: ToxicSet, toxicSource: any ToxicSource, logger: Logger) {
+    ///   - dialTimeout: how long the upstream may take to connect and to acknowledge our first segment.
+    init(
+        eventLoop: any EventLoop,
+        toxics: ToxicSet,
+        toxicSource: any ToxicSource,
+        dialTimeout: TimeAmount,
+        logger: Logger
+    ) {
         self.eventLoop = eventLoop
         self.logger = logger
         self.toxicSource = toxicSource
         self.toxicVersion = toxics.version
+        self.dialDeadline = .now() + dialTimeout
         self.resetsOnClose = toxics.toxics.contains { $0.type == .resetPeer }
         self.clientHandler = GlueHandler(side: .client, link: self)
         self.upstreamChain = DirectionChain(direction: .upstream, toxics: toxics.upstream, link: self)
@@ -90,6 +108,9 @@ final class ConnectionLink {
         self.upstreamHandler = handler
         self.upstreamChannel = channel
         self.applyResetOnClose(to: channel)
+        if let segmentSize = TCPInfo.sendSegmentSize(of: channel) {
+            self.upstreamSegmentSize = segmentSize
+        }
         self.upstreamOpen = true
         self.upstreamReady = true
         let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
@@ -112,6 +133,10 @@ final class ConnectionLink {
     // MARK: Events from the glue handlers
 
     func received(_ element: StreamElement, from side: Side) {
+        if side == .upstream {
+            // Bytes from the upstream prove it has a socket for us.
+            self.openFirstSegmentGate()
+        }
         self.catchUpWithToxics()
         self.chain(from: side).receive(element)
     }
@@ -120,16 +145,39 @@ final class ConnectionLink {
         self.flush(self.chain(from: side))
     }
 
-    func channelClosed(_ side: Side) {
-        self.catchUpWithToxics()
-        // The source's end travels through the chain behind its data; nothing more can reach this side.
-        self.chain(from: side).performEvent {
-            self.chain(from: side).receive(.end)
+    /// The source sent its end of stream (FIN) and may still read: the end travels through its chain behind
+    /// the data, and the other direction goes on.
+    func inputEnded(_ side: Side) {
+        if side == .upstream {
+            self.openFirstSegmentGate()
         }
+        self.endSource(side, with: .end)
+    }
+
+    func channelClosed(_ side: Side) {
+        // A socket that closed without its FIN first (a reset, an error, or the end of both directions) ends
+        // its source too; what it had sent still goes out ahead of the end.
+        self.endSource(side, with: .close)
+        // Nothing more can reach this socket.
         self.chain(into: side).shutdown()
+        self.markDone(self.chain(into: side).direction)
         if side == .client, !self.upstreamReady {
             self.close()
         }
+    }
+
+    private func endSource(_ side: Side, with end: StreamElement) {
+        switch side {
+        case .client:
+            guard !self.sourceEnded.client else { return }
+            self.sourceEnded.client = true
+        case .upstream:
+            guard !self.sourceEnded.upstream else { return }
+            self.sourceEnded.upstream = true
+        }
+        self.catchUpWithToxics()
+        let chain = self.chain(from: side)
+        chain.performEvent { chain.receive(end) }
     }
 
     private func applyResetOnClose(to channel: any Channel) {
@@ -154,6 +202,7 @@ final class ConnectionLink {
 
     func canRead(from side: Side) -> Bool {
         guard self.upstreamReady, !self.isClosing else { return false }
+        if side == .client, self.firstSegmentGate.state == .awaitingAcknowledgement { return false }
         let chain = self.chain(from: side)
         return chain.canAcceptMore && (self.destinationHandler(of: chain)?.isWritable ?? false)
     }
@@ -161,6 +210,21 @@ final class ConnectionLink {
     // MARK: Used by the chains
 
     func sink(_ element: StreamElement, from chain: DirectionChain) {
+        guard chain.direction == .upstream, self.firstSegmentGate.state != .open else {
+            self.write(element, from: chain)
+            return
+        }
+        switch self.firstSegmentGate.admit(element, segmentSize: self.upstreamSegmentSize) {
+        case .pass(let element):
+            self.write(element, from: chain)
+        case .probe(let chunk):
+            self.sendFirstSegment(chunk)
+        case .hold:
+            break
+        }
+    }
+
+    private func write(_ element: StreamElement, from chain: DirectionChain) {
         guard let destination = self.destinationHandler(of: chain) else {
             self.close()
             return
@@ -171,9 +235,72 @@ final class ConnectionLink {
             self.setNeedsFlush(chain.direction)
             self.sourceHandler(of: chain)?.resumeReadingIfPending()
         case .end:
-            // The reference closes the destination fully rather than half-closing it.
+            let direction = chain.direction
+            destination.shutdownOutputAfterPendingWrites { [self] in
+                self.markDone(direction)
+            }
+        case .close:
             destination.closeAfterPendingWrites()
         }
+    }
+
+    /// A direction can carry nothing more; with both done the connection is over.
+    private func markDone(_ direction: StreamDirection) {
+        switch direction {
+        case .upstream: self.directionDone.upstream = true
+        case .downstream: self.directionDone.downstream = true
+        }
+        if self.directionDone.upstream && self.directionDone.downstream {
+            self.close()
+        }
+    }
+
+    // MARK: The first segment to the upstream
+
+    private func sendFirstSegment(_ chunk: Chunk) {
+        guard let upstream = self.upstreamHandler else {
+            self.close()
+            return
+        }
+        let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        upstream.writeAndFlush(chunk.bytes) { written in
+            guard written else { return }
+            bound.value.awaitFirstAcknowledgement(retry: 0)
+        }
+    }
+
+    /// Polls the upstream socket until its kernel has acknowledged everything sent, which on loopback has
+    /// usually happened by the time the write returned; backs off from 1 ms to 64 ms between looks.
+    private func awaitFirstAcknowledgement(retry: Int) {
+        guard self.firstSegmentGate.state == .awaitingAcknowledgement, !self.isClosing,
+            let channel = self.upstreamChannel
+        else { return }
+        if TCPInfo.unacknowledgedSegments(of: channel) == 0 {
+            self.openFirstSegmentGate()
+            return
+        }
+        guard NIODeadline.now() < self.dialDeadline else {
+            self.logger.error(
+                "The upstream did not acknowledge the first bytes in time",
+                metadata: ["upstream": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"]
+            )
+            self.close()
+            return
+        }
+        let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.eventLoop.scheduleTask(in: .milliseconds(1 << min(retry, 6))) {
+            bound.value.awaitFirstAcknowledgement(retry: retry + 1)
+        }
+    }
+
+    private func openFirstSegmentGate() {
+        guard self.firstSegmentGate.state != .open else { return }
+        let held = self.firstSegmentGate.open()
+        for element in held {
+            self.write(element, from: self.upstreamChain)
+        }
+        self.flush(self.upstreamChain)
+        self.clientHandler.resumeReadingIfPending()
     }
 
     func chainDidRelease(_ chain: DirectionChain) {
@@ -202,7 +329,9 @@ final class ConnectionLink {
         }
     }
 
-    var heldByteCount: Int { self.upstreamChain.bufferedBytes + self.downstreamChain.bufferedBytes }
+    var heldByteCount: Int {
+        self.upstreamChain.bufferedBytes + self.downstreamChain.bufferedBytes + self.firstSegmentGate.heldBytes
+    }
 
     // MARK: Live toxic changes
 

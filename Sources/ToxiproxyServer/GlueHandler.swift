@@ -40,6 +40,13 @@ final class GlueHandler: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            self.link?.inputEnded(self.side)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         self.link?.channelClosed(self.side)
         context.fireChannelInactive()
@@ -83,6 +90,32 @@ final class GlueHandler: ChannelDuplexHandler {
 
     func flush() {
         self.context?.flush()
+    }
+
+    /// Writes and flushes `bytes`; `completion` gets whether they reached the socket.
+    func writeAndFlush(_ bytes: ByteBuffer, completion: @escaping (Bool) -> Void) {
+        guard let context = self.context else {
+            completion(false)
+            return
+        }
+        context.writeAndFlush(self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { result in
+            if case .success = result { completion(true) } else { completion(false) }
+        }
+    }
+
+    /// Shuts down the channel's write side (a FIN to the peer) once everything written so far has reached the
+    /// socket, then calls `completion`. Reading goes on; NIO closes the channel fully if its input had ended.
+    func shutdownOutputAfterPendingWrites(then completion: @escaping () -> Void) {
+        guard let context = self.context else {
+            completion()
+            return
+        }
+        let channel = context.channel
+        // Writes complete in order, so an empty write completing means all earlier ones did: NIO itself would
+        // drop pending writes when a half-close escalates to a full close.
+        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+            channel.close(mode: .output).assumeIsolated().whenComplete { _ in completion() }
+        }
     }
 
     /// Closes the channel once everything written so far has reached the socket.

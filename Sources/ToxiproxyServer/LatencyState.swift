@@ -97,7 +97,7 @@ struct LatencyState {
         switch element {
         case .chunk(let chunk):
             own = chunk.timestamp + .milliseconds(self.delay(offset: offset))
-        case .end:
+        case .end, .close:
             // The end is not delayed by itself, only queued behind the data ahead of it.
             own = now
         }

@@ -2,7 +2,7 @@ import NIOCore
 import ToxiproxyModel
 
 /// `limit_data`: forwards until `bytes` bytes have passed in this direction (the chunk that crosses the limit
-/// is cut), then ends the stream, which closes the whole connection once those bytes are written. The count
+/// is cut), then closes the whole connection once those bytes are written. The count
 /// survives updates of the toxic; a toxic added anew starts from zero.
 final class LimitDataStage: ToxicStage {
     let name: String
@@ -47,7 +47,7 @@ final class LimitDataStage: ToxicStage {
             self.chain.discard(byteCount: dropped)
         }
         self.ended = true
-        self.chain.forward(.end, from: self)
+        self.chain.forward(.close, from: self)
     }
 
     func update(_ toxic: Toxic) {

@@ -36,6 +36,10 @@ final class ProxyInstance: ToxicSource {
     /// (Benchmarks/RESULTS.md). The allocator shrinks again after small reads; idle connections hold no buffer.
     static let readAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 1024 * 1024)
 
+    /// How long an upstream may take to connect, and then to acknowledge the first bytes sent to it; the
+    /// client is closed after that.
+    static let dialTimeout = TimeAmount.seconds(10)
+
     let name: String
     /// Live connections above which new clients are closed right after accept (as on an upstream failure).
     let maximumConnections: Int
@@ -107,6 +111,8 @@ final class ProxyInstance: ToxicSource {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.recvAllocator, value: Self.readAllocator)
+                // A client's FIN ends only its direction: the upstream's answer still comes back.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { [self] channel in
                     self.accept(channel)
                 }
@@ -173,6 +179,7 @@ final class ProxyInstance: ToxicSource {
                 eventLoop: eventLoop,
                 toxics: state.toxics,
                 toxicSource: self,
+                dialTimeout: Self.dialTimeout,
                 logger: self.logger
             )
             state.links[ObjectIdentifier(link)] = NIOLoopBound(link, eventLoop: eventLoop)
@@ -228,7 +235,8 @@ final class ProxyInstance: ToxicSource {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: Self.readAllocator)
             .channelOption(.autoRead, value: false)
-            .connectTimeout(.seconds(10))
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connectTimeout(Self.dialTimeout)
         // An IP literal needs no resolver: NIO's would still take a round trip through a dispatch queue.
         let connected: EventLoopFuture<any Channel>
         if let address = try? SocketAddress(ipAddress: host, port: port) {

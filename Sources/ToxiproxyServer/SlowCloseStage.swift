@@ -1,16 +1,16 @@
 import NIOCore
 import ToxiproxyModel
 
-/// `slow_close`: data passes untouched; the source's end is held for `delay` ms before it closes the
-/// destination.
+/// `slow_close`: data passes untouched; the source's end (a half-close or the connection's close) is held for
+/// `delay` ms before it acts on the destination.
 final class SlowCloseStage: ToxicStage {
     let name: String
     var closesConnectionOnRemoval: Bool { false }
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var active: Bool
-    /// When the end arrived, while it is held.
-    private var endArrival: NIODeadline?
+    /// The end and when it arrived, while it is held.
+    private var heldEnd: (element: StreamElement, arrival: NIODeadline)?
     private let timer: StageTimer
 
     init(toxic: Toxic, chain: DirectionChain) {
@@ -22,11 +22,11 @@ final class SlowCloseStage: ToxicStage {
     }
 
     func receive(_ element: StreamElement) {
-        guard case .end = element, self.active else {
+        guard element.isEnd, self.active else {
             self.chain.forward(element, from: self)
             return
         }
-        self.endArrival = .now()
+        self.heldEnd = (element, .now())
         self.armTimer()
     }
 
@@ -47,11 +47,11 @@ final class SlowCloseStage: ToxicStage {
 
     func shutdown() {
         self.timer.cancel()
-        self.endArrival = nil
+        self.heldEnd = nil
     }
 
     private func armTimer() {
-        guard let arrival = self.endArrival else { return }
+        guard let arrival = self.heldEnd?.arrival else { return }
         let delay = self.active ? self.toxic.attributes["delay"] : 0
         self.timer.arm(at: arrival + .milliseconds(max(0, delay))) { [unowned self] in
             self.chain.performEvent {
@@ -61,8 +61,8 @@ final class SlowCloseStage: ToxicStage {
     }
 
     private func takeEnd() -> [StreamElement] {
-        guard self.endArrival != nil else { return [] }
-        self.endArrival = nil
-        return [.end]
+        guard let (element, _) = self.heldEnd else { return [] }
+        self.heldEnd = nil
+        return [element]
     }
 }

@@ -27,7 +27,7 @@ final class TimeoutStage: ToxicStage {
     func receive(_ element: StreamElement) {
         switch self.state.receive(element, now: .now()) {
         case .forward:
-            if case .end = element { self.timer.cancel() }
+            if element.isEnd { self.timer.cancel() }
             self.chain.forward(element, from: self)
         case .drop:
             self.chain.discard(element)

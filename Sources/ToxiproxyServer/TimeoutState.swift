@@ -27,8 +27,8 @@ struct TimeoutState {
         case .chunk:
             self.rearm(now: now)
             return .drop
-        case .end:
-            // The source closing still closes the connection.
+        case .end, .close:
+            // The source's end still travels on (and ends the destination's stream).
             self.deadline = nil
             return .forward
         }

@@ -11,7 +11,13 @@ extension Reliability {
     @Suite
     struct Soak {
         static let streams = 200
+        /// One soak stream in `slowAcceptShare` goes to an upstream with backlog 1 that accepts one connection
+        /// every 2 ms, so its dials complete late while the stream is already sending.
+        static let slowAcceptShare = 8
         static let flapClients = 20
+        /// Clients that connect again and again, send a request, half-close and read the whole echo until the
+        /// end of stream: half of them through the chaos proxy, half to the slow-accepting upstream.
+        static let halfCloseClients = 20
         /// Each stream writes chunks of 1...`chunkMax` random bytes with a random pause of 0...2 × `meanPause`
         /// between them: about 20 KiB/s a stream, 4 MiB/s in all, echoed back. A steady load rather than a
         /// saturating one: the clients, the echo server and the server share two cores, and the point here is
@@ -25,76 +31,93 @@ extension Reliability {
         @Test(.timeLimit(.minutes(20)))
         func streamsStayIntactWhileToxicsChangeAndAProxyFlaps() async throws {
             try await withEchoServer { echoPort in
-                try await ServerUnderTest.with { server in
-                    let soakPort = try await server.createProxy("soak", upstreamPort: echoPort)
-                    let flapPort = try await server.createProxy("flap", upstreamPort: echoPort)
-                    let idleDescriptors = try server.openDescriptors()
+                try await withEchoServer(backlog: 1, accepting: .oneEvery(.milliseconds(2))) { slowEchoPort, _ in
+                    try await ServerUnderTest.with { server in
+                        let ports = Ports(
+                            soak: try await server.createProxy("soak", upstreamPort: echoPort),
+                            flap: try await server.createProxy("flap", upstreamPort: echoPort),
+                            slowAccept: try await server.createProxy("slow", upstreamPort: slowEchoPort)
+                        )
+                        let idleDescriptors = try server.openDescriptors()
 
-                    // Warm-up: the same load for two seconds, so pools and buffers exist before the baseline.
-                    let warmUp = try await Self.phase(server, soakPort, flapPort, duration: .seconds(2), seed: 1)
-                    #expect(warmUp.problems.isEmpty, "warm-up: \(warmUp.problems.prefix(10))")
-                    let (baselineDescriptors, baselineResident) = try await server.baselineAfterWarmUp(
-                        idleDescriptors: idleDescriptors
-                    )
+                        // Warm-up: the same load for two seconds, so pools and buffers exist before the baseline.
+                        let warmUp = try await Self.phase(server, ports, duration: .seconds(2), seed: 1)
+                        #expect(warmUp.problems.isEmpty, "warm-up: \(warmUp.problems.prefix(10))")
+                        let (baselineDescriptors, baselineResident) = try await server.baselineAfterWarmUp(
+                            idleDescriptors: idleDescriptors
+                        )
 
-                    let sampler = ResourceSampler(server)
-                    let cpu = CPUWindow(server)
-                    let soak = try await Self.phase(
-                        server,
-                        soakPort,
-                        flapPort,
-                        duration: ReliabilityProfile.soakDuration,
-                        seed: 1_000
-                    )
-                    let peaks = await sampler.stop()
-                    let cpuSummary = cpu.summary
-                    try server.requireRunning("after the soak")
+                        let sampler = ResourceSampler(server)
+                        let cpu = CPUWindow(server)
+                        let soak = try await Self.phase(
+                            server,
+                            ports,
+                            duration: ReliabilityProfile.soakDuration,
+                            seed: 1_000
+                        )
+                        let peaks = await sampler.stop()
+                        let cpuSummary = cpu.summary
+                        try server.requireRunning("after the soak")
 
-                    let after = try await server.waitForDescriptors(atMost: baselineDescriptors, timeout: .seconds(15))
-                    let bound = Self.residentBound
-                    let resident = try await server.waitForResident(
-                        atMost: baselineResident + bound,
-                        timeout: .seconds(10)
-                    )
-                    let p50 = soak.adminLatencies.isEmpty ? .infinity : percentile(soak.adminLatencies, 0.5)
-                    let p99 = soak.adminLatencies.isEmpty ? .infinity : percentile(soak.adminLatencies, 0.99)
-                    let byKind = soak.adminLatenciesByKind.sorted { $0.key < $1.key }.map { kind, latencies in
-                        "\(kind) \(latencies.count) p50 \(format(percentile(latencies, 0.5))) p99 \(format(percentile(latencies, 0.99)))"
-                    }.joined(separator: ", ")
-                    report(
-                        "soak",
-                        "\(Self.streams) streams for \(ReliabilityProfile.soakDuration), "
-                            + "\(mebibytes(soak.streamedBytes)) echoed and verified by SHA-256; flapping proxy: "
-                            + "\(soak.flapConnections) connections, \(mebibytes(soak.flapSentBytes)) sent, "
-                            + "\(mebibytes(soak.flapVerifiedBytes)) echoed before the cuts and verified byte for byte, \(soak.toggles) disable/enable calls; \(soak.chaosCalls) toxic changes "
-                            + "(\(soak.chaosByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))); "
-                            + "admin calls: \(soak.adminLatencies.count), p50 \(format(p50)), p99 \(format(p99)), "
-                            + "max \(format(soak.adminLatencies.max() ?? 0)) (by kind: \(byKind)); "
-                            + "descriptors \(baselineDescriptors) before, "
-                            + "peak \(peaks.descriptors), \(after.count) after; RSS \(mebibytes(baselineResident)) "
-                            + "before, peak \(mebibytes(peaks.residentBytes)) (over time \(peaks.timeline())), "
-                            + "\(mebibytes(resident.bytes)) after "
-                            + "(bound +\(mebibytes(bound))); \(cpuSummary)"
-                    )
+                        let after = try await server.waitForDescriptors(
+                            atMost: baselineDescriptors,
+                            timeout: .seconds(15)
+                        )
+                        let bound = Self.residentBound
+                        let resident = try await server.waitForResident(
+                            atMost: baselineResident + bound,
+                            timeout: .seconds(10)
+                        )
+                        let p50 = soak.adminLatencies.isEmpty ? .infinity : percentile(soak.adminLatencies, 0.5)
+                        let p99 = soak.adminLatencies.isEmpty ? .infinity : percentile(soak.adminLatencies, 0.99)
+                        let byKind = soak.adminLatenciesByKind.sorted { $0.key < $1.key }.map { kind, latencies in
+                            "\(kind) \(latencies.count) p50 \(format(percentile(latencies, 0.5))) p99 \(format(percentile(latencies, 0.99)))"
+                        }.joined(separator: ", ")
+                        report(
+                            "soak",
+                            "\(Self.streams) streams for \(ReliabilityProfile.soakDuration), "
+                                + "\(mebibytes(soak.streamedBytes)) echoed and verified by SHA-256; flapping proxy: "
+                                + "\(soak.flapConnections) connections, \(mebibytes(soak.flapSentBytes)) sent, "
+                                + "\(mebibytes(soak.flapVerifiedBytes)) echoed before the cuts and verified byte for byte, \(soak.toggles) disable/enable calls; "
+                                + "\(Self.streams / Self.slowAcceptShare) of the streams to the slow-accepting upstream; "
+                                + "half-closing clients: \(soak.halfCloseExchanges) exchanges, \(mebibytes(soak.halfCloseBytes)) "
+                                + "echoed whole before their end of stream; \(soak.chaosCalls) toxic changes "
+                                + "(\(soak.chaosByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))); "
+                                + "admin calls: \(soak.adminLatencies.count), p50 \(format(p50)), p99 \(format(p99)), "
+                                + "max \(format(soak.adminLatencies.max() ?? 0)) (by kind: \(byKind)); "
+                                + "descriptors \(baselineDescriptors) before, "
+                                + "peak \(peaks.descriptors), \(after.count) after; RSS \(mebibytes(baselineResident)) "
+                                + "before, peak \(mebibytes(peaks.residentBytes)) (over time \(peaks.timeline())), "
+                                + "\(mebibytes(resident.bytes)) after "
+                                + "(bound +\(mebibytes(bound))); \(cpuSummary)"
+                        )
 
-                    #expect(soak.problems.isEmpty, "\(soak.problems.count) problems: \(soak.problems.prefix(20))")
-                    // The chaos must really have happened for the rest to mean anything: at least one change in
-                    // twenty ticks (how many of the ticks were met is the admin latency's business, below).
-                    let ticks = Int(ReliabilityProfile.soakDuration.milliseconds / Self.chaosTick.milliseconds)
-                    #expect(
-                        soak.chaosCalls >= ticks / 20,
-                        "only \(soak.chaosCalls) toxic changes for \(ticks) ticks of \(Self.chaosTick) (admin p50 \(format(p50)))"
-                    )
-                    #expect(soak.flapConnections >= Self.flapClients * 2, "\(soak.flapConnections) flap connections")
-                    #expect(p99 < Self.adminP99Bound, "admin API p99 \(format(p99)) (p50 \(format(p50)))")
-                    #expect(
-                        after.reached,
-                        "\(after.count) descriptors after the soak, \(baselineDescriptors) before: \(server.descriptorKinds())"
-                    )
-                    #expect(
-                        resident.reached,
-                        "RSS \(mebibytes(resident.bytes)) after the soak, \(mebibytes(baselineResident)) before"
-                    )
+                        #expect(soak.problems.isEmpty, "\(soak.problems.count) problems: \(soak.problems.prefix(20))")
+                        // The chaos must really have happened for the rest to mean anything: at least one change in
+                        // twenty ticks (how many of the ticks were met is the admin latency's business, below).
+                        let ticks = Int(ReliabilityProfile.soakDuration.milliseconds / Self.chaosTick.milliseconds)
+                        #expect(
+                            soak.chaosCalls >= ticks / 20,
+                            "only \(soak.chaosCalls) toxic changes for \(ticks) ticks of \(Self.chaosTick) (admin p50 \(format(p50)))"
+                        )
+                        #expect(
+                            soak.flapConnections >= Self.flapClients * 2,
+                            "\(soak.flapConnections) flap connections"
+                        )
+                        #expect(
+                            soak.halfCloseExchanges >= Self.halfCloseClients * 2,
+                            "\(soak.halfCloseExchanges) half-closed exchanges"
+                        )
+                        #expect(p99 < Self.adminP99Bound, "admin API p99 \(format(p99)) (p50 \(format(p50)))")
+                        #expect(
+                            after.reached,
+                            "\(after.count) descriptors after the soak, \(baselineDescriptors) before: \(server.descriptorKinds())"
+                        )
+                        #expect(
+                            resident.reached,
+                            "RSS \(mebibytes(resident.bytes)) after the soak, \(mebibytes(baselineResident)) before"
+                        )
+                    }
                 }
             }
         }
@@ -111,8 +134,19 @@ extension Reliability {
 
         // MARK: One phase of load
 
+        struct Ports: Sendable {
+            /// Through the chaos toxics, to the echo server.
+            var soak: Int
+            /// Disabled and enabled over and over.
+            var flap: Int
+            /// No toxics, to the slow-accepting echo server.
+            var slowAccept: Int
+        }
+
         struct Outcome: Sendable {
             var streamedBytes = 0
+            var halfCloseExchanges = 0
+            var halfCloseBytes = 0
             var flapConnections = 0
             var flapVerifiedBytes = 0
             var flapSentBytes = 0
@@ -129,20 +163,34 @@ extension Reliability {
         /// flapping proxy and its clients.
         static func phase(
             _ server: ServerUnderTest,
-            _ soakPort: Int,
-            _ flapPort: Int,
+            _ ports: Ports,
             duration: Duration,
             seed: UInt64
         ) async throws -> Outcome {
             let deadline = ContinuousClock.now + duration
             let adminPort = server.adminPort
+            let flapPort = ports.flap
             async let streams = withTaskGroup(of: StreamOutcome.self, returning: [StreamOutcome].self) { group in
                 for index in 0..<Self.streams {
+                    let port = index % Self.slowAcceptShare == 0 ? ports.slowAccept : ports.soak
                     group.addTask {
-                        await Self.soakStream(port: soakPort, seed: seed &* 7919 &+ UInt64(index), until: deadline)
+                        await Self.soakStream(port: port, seed: seed &* 7919 &+ UInt64(index), until: deadline)
                     }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
+            }
+            async let halfClosed = withTaskGroup(of: HalfCloseOutcome.self, returning: HalfCloseOutcome.self) { group in
+                for index in 0..<Self.halfCloseClients {
+                    let port = index % 2 == 0 ? ports.soak : ports.slowAccept
+                    group.addTask {
+                        await Self.halfCloseClient(
+                            port: port,
+                            seed: (seed &+ 5) &* 65_537 &+ UInt64(index),
+                            until: deadline
+                        )
+                    }
+                }
+                return await group.reduce(into: HalfCloseOutcome()) { $0.merge($1) }
             }
             async let flap = withTaskGroup(of: FlapOutcome.self, returning: FlapOutcome.self) { group in
                 for index in 0..<Self.flapClients {
@@ -164,6 +212,10 @@ extension Reliability {
                 outcome.streamedBytes += stream.sent
                 if let problem = stream.problem { outcome.problems.append("soak stream \(stream.seed): \(problem)") }
             }
+            let halfCloseOutcome = await halfClosed
+            outcome.halfCloseExchanges = halfCloseOutcome.exchanges
+            outcome.halfCloseBytes = halfCloseOutcome.bytes
+            outcome.problems += halfCloseOutcome.problems
             let flapOutcome = await flap
             outcome.flapConnections = flapOutcome.connections
             outcome.flapVerifiedBytes = flapOutcome.verified
@@ -259,6 +311,72 @@ extension Reliability {
                 }
             } catch {
                 outcome.problem = outcome.problem ?? "\(error)"
+            }
+            return outcome
+        }
+
+        // MARK: Half-closing clients
+
+        struct HalfCloseOutcome: Sendable {
+            var exchanges = 0
+            var bytes = 0
+            var problems: [String] = []
+
+            mutating func merge(_ other: HalfCloseOutcome) {
+                self.exchanges += other.exchanges
+                self.bytes += other.bytes
+                self.problems += other.problems
+            }
+        }
+
+        /// Until `deadline`: connects, sends 1 byte to 64 KiB, shuts down its write side and reads until the end
+        /// of stream; the echo must be whole, and must end, within 30 s.
+        static func halfCloseClient(
+            port: Int,
+            seed: UInt64,
+            until deadline: ContinuousClock.Instant
+        ) async
+            -> HalfCloseOutcome
+        {
+            var outcome = HalfCloseOutcome()
+            var shape = SplitMix64(seed: seed)
+            while ContinuousClock.now < deadline {
+                let size = 1 + Int(shape.next() % (64 * 1024))
+                let exchangeSeed = shape.next()
+                let result = await withTaskGroup(of: Result<EchoExchange, any Error>?.self) { group in
+                    group.addTask {
+                        do {
+                            return .success(
+                                try await EchoExchange.run(
+                                    port: port,
+                                    byteCount: size,
+                                    seed: exchangeSeed,
+                                    halfClose: true
+                                )
+                            )
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(30))
+                        return nil
+                    }
+                    let first = await group.next()!
+                    group.cancelAll()
+                    return first
+                }
+                switch result {
+                case .success(let exchange) where exchange.isIntact:
+                    outcome.exchanges += 1
+                    outcome.bytes += exchange.receivedCount
+                case .success(let exchange):
+                    outcome.problems.append("half-closed exchange \(exchangeSeed): \(exchange.summary)")
+                case .failure(let error):
+                    outcome.problems.append("half-closed exchange \(exchangeSeed): \(error)")
+                case nil:
+                    outcome.problems.append("half-closed exchange \(exchangeSeed): no end of stream within 30 s")
+                }
             }
             return outcome
         }

@@ -128,31 +128,10 @@ struct DataIntegrityTests {
 
     /// Sends `byteCount` seeded random bytes and reads the echo concurrently; returns both SHA-256 digests.
     static func echo(port: Int, byteCount: Int, seed: UInt64) async throws -> (sent: String, received: String) {
-        let connection = try await TCPTestClient.connect(port: port)
-        return try await connection.executeThenClose { inbound, outbound in
-            async let sentDigest: String = {
-                var generator = SplitMix64(seed: seed)
-                var hash = SHA256()
-                var remaining = byteCount
-                while remaining > 0 {
-                    let size = min(remaining, 16 * 1024)
-                    let bytes = generator.bytes(size)
-                    hash.update(bytes)
-                    try await outbound.write(ByteBuffer(bytes: bytes))
-                    remaining -= size
-                }
-                return hash.finalize()
-            }()
-            var hash = SHA256()
-            var received = 0
-            for try await buffer in inbound {
-                buffer.withUnsafeReadableBytes { hash.update($0) }
-                received += buffer.readableBytes
-                if received >= byteCount { break }
-            }
-            let sent = try await sentDigest
-            guard received == byteCount else { throw TestFailure("received \(received) of \(byteCount) bytes") }
-            return (sent, hash.finalize())
+        let exchange = try await EchoExchange.run(port: port, byteCount: byteCount, seed: seed)
+        guard exchange.receivedCount == byteCount else {
+            throw TestFailure("received \(exchange.receivedCount) of \(byteCount) bytes")
         }
+        return (exchange.sentDigest, exchange.receivedDigest)
     }
 }

@@ -17,6 +17,7 @@ struct LatencyStateTests {
             switch element {
             case .chunk(let chunk): String(buffer: chunk.bytes)
             case .end: "<end>"
+            case .close: "<close>"
             }
         }
     }

@@ -5,12 +5,23 @@ import NIOPosix
 public enum TCPTestClient {
     public typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    public static func connect(host: String = "127.0.0.1", port: Int) async throws -> Connection {
+    /// - Parameter halfClosable: finishing the outbound writer shuts down only the write side
+    ///   (`shutdown(SHUT_WR)`), and the inbound stream goes on until the peer's end of stream.
+    public static func connect(
+        host: String = "127.0.0.1",
+        port: Int,
+        halfClosable: Bool = false
+    ) async throws
+        -> Connection
+    {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Connection(wrappingChannelSynchronously: channel)
+                    try Connection(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: halfClosable)
+                    )
                 }
             }
     }
