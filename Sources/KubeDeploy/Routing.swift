@@ -54,6 +54,26 @@ public enum Routing {
         }
     }
 
+    /// Throws ``KubeDeployError`` `routingConflict` when the Deployment has a hostAliases entry of the
+    /// user's for one of `hosts`: one that our record does not list at that IP.
+    public static func checkConflicts(in deployment: JSON, hosts: [String]) throws {
+        let owned = try RoutingRecord(deployment: deployment).routes
+        var conflicts: [String] = []
+        for host in Set(hosts).sorted() {
+            for alias in aliases(of: deployment) where alias.hostnames.contains(host) && owned[host] != alias.ip {
+                conflicts.append("\(host) → \(alias.ip)")
+            }
+        }
+        guard conflicts.isEmpty else {
+            throw KubeDeployError(
+                .routingConflict,
+                "the Deployment already has hostAliases of its own for "
+                    + conflicts.joined(separator: ", ")
+                    + "; remove them (or route other hosts) and run again. Nothing was changed."
+            )
+        }
+    }
+
     /// The strategic-merge patch that makes our hostAliases entries exactly `routes` (hostname → IP) and
     /// records them, or nil when the Deployment already is so (so a re-run starts no rollout).
     /// `routes: [:]` unroutes: it removes what the record says we own, and the record itself.
@@ -69,20 +89,7 @@ public enum Routing {
         let current = aliases(of: deployment)
         let owned = try RoutingRecord(deployment: deployment).routes
 
-        var conflicts: [String] = []
-        for host in routes.keys.sorted() {
-            for alias in current where alias.hostnames.contains(host) && owned[host] != alias.ip {
-                conflicts.append("\(host) → \(alias.ip)")
-            }
-        }
-        guard conflicts.isEmpty else {
-            throw KubeDeployError(
-                .routingConflict,
-                "the Deployment already has hostAliases of its own for "
-                    + conflicts.joined(separator: ", ")
-                    + "; remove them (or route other hosts) and run again. Nothing was changed."
-            )
-        }
+        try checkConflicts(in: deployment, hosts: Array(routes.keys))
 
         var desired = current
         for (host, ip) in owned where routes[host] != ip {
