@@ -28,7 +28,9 @@ public struct InstallStatus: Sendable, Hashable {
         /// The IP our annotation says we routed the host to.
         public var recordedIP: String?
 
-        public var isRouted: Bool { !aliasIPs.isEmpty }
+        /// Our record routes the host and the target's aliases still carry that entry; a user's own alias
+        /// for the host does not count.
+        public var isRouted: Bool { recordedIP.map(aliasIPs.contains) ?? false }
         /// Routed, and only to the Service's current ClusterIP.
         public var pointsAtService: Bool { serviceIP != nil && aliasIPs == [serviceIP!] }
     }

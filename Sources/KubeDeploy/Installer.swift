@@ -148,7 +148,12 @@ public struct Installer: Sendable {
                 (.applyServices, [manifests.adminService] + manifests.hostServices),
             ] {
                 step = applyStep
-                progress(.step("apply " + objects.compactMap(ObjectRef.init(manifest:)).map(\.description).joined(separator: ", ")))
+                progress(
+                    .step(
+                        "apply "
+                            + objects.compactMap(ObjectRef.init(manifest:)).map(\.description).joined(separator: ", ")
+                    )
+                )
                 let result = try await kubectl.apply(objects, dryRun: .none)
                 for object in objects {
                     let ref = ObjectRef(manifest: object)!
@@ -198,7 +203,9 @@ public struct Installer: Sendable {
             }
             let previous = try RoutingRecord(deployment: deployment).routes
             if let patch = try Routing.patch(for: deployment, routes: routes) {
-                progress(.step("route " + routes.keys.sorted().map { "\($0) → \(routes[$0]!)" }.joined(separator: ", ")))
+                progress(
+                    .step("route " + routes.keys.sorted().map { "\($0) → \(routes[$0]!)" }.joined(separator: ", "))
+                )
                 _ = try await kubectl.patch(.deployment, name: target.deployment, type: .strategic, patch: patch)
                 undo.previousRoutes = previous
                 report.routingChanged = true
@@ -252,7 +259,9 @@ public struct Installer: Sendable {
             }
         }
         if keepProxy {
-            failed.append("deleting " + undo.created.map(\.description).joined(separator: ", ") + " (kept while routed)")
+            failed.append(
+                "deleting " + undo.created.map(\.description).joined(separator: ", ") + " (kept while routed)"
+            )
         } else {
             for ref in undo.created.reversed() {
                 do {
@@ -269,7 +278,11 @@ public struct Installer: Sendable {
         return text
     }
 
-    func rollout(_ deployment: String, timeout: Duration, progress: @escaping @Sendable (InstallEvent) -> Void)
+    func rollout(
+        _ deployment: String,
+        timeout: Duration,
+        progress: @escaping @Sendable (InstallEvent) -> Void
+    )
         async throws
     {
         try await kubectl.rolloutStatus(deployment: deployment, timeout: timeout) { line in

@@ -72,7 +72,9 @@ extension JSON {
             return false
         }
         let allowed = string.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_./".unicodeScalars.contains(scalar))
+            scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "-_./".unicodeScalars.contains(scalar))
         }
         let reserved: Set<String> = [
             "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",

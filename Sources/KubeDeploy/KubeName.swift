@@ -9,16 +9,18 @@ enum KubeName {
 
     /// DNS-1123 subdomain: the rule for Deployment and ConfigMap names.
     static func isValidSubdomain(_ name: String) -> Bool {
-        name.count <= 253 && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
-            isValidLabel(String($0))
-        }
+        name.count <= 253
+            && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
+                isValidLabel(String($0))
+            }
     }
 
     static func isValidHostname(_ name: String) -> Bool {
-        name.count <= 253 && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            (1...63).contains(label.count) && label.first != "-" && label.last != "-"
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
+        name.count <= 253
+            && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+                (1...63).contains(label.count) && label.first != "-" && label.last != "-"
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }
     }
 
     /// The parts joined by `-`, lowercased with every other character turned into `-`, and cut to 63

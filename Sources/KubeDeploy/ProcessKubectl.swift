@@ -95,8 +95,7 @@ public struct ProcessKubectl: Kubectl {
         let result = try await run(command, onLine: progress)
         guard result.exitCode == 0 else {
             var error = KubectlError.failure(exitCode: result.exitCode, stderr: result.stderr, argv: try argv(command))
-            if result.stderr.contains("timed out waiting") || result.stderr.contains("exceeded its progress deadline")
-            {
+            if result.stderr.contains("timed out waiting") || result.stderr.contains("exceeded its progress deadline") {
                 error.code = .timedOut
                 error.message = "the rollout of Deployment \(deployment) did not finish within \(timeout)"
             }
