@@ -69,7 +69,9 @@ public struct KubectlError: Error, Sendable, CustomStringConvertible {
             code = .failed
         }
         let status = exitCode.map { "exited with status \($0)" } ?? "was killed by a signal"
-        return KubectlError(code, "kubectl \(argv.dropFirst().first ?? "") \(status)", stderr: text, argv: argv)
+        // Name the verb (`get`, `auth can-i`…), not the global flags before it.
+        let verb = argv.dropFirst().drop { $0.hasPrefix("-") }.prefix { !$0.hasPrefix("-") }.prefix(2)
+        return KubectlError(code, "kubectl \(verb.joined(separator: " ")) \(status)", stderr: text, argv: argv)
     }
 
     /// What a person can do next, by code.

@@ -26,10 +26,9 @@ public struct Permission: Sendable, Hashable, CustomStringConvertible {
     public static func required(for target: KubeTarget) -> [Permission] {
         var permissions: [Permission] = []
         for resource in ["configmaps", "deployments", "services"] {
-            for verb in ["get", "create", "patch", "delete"] { permissions.append(Permission(verb, resource)) }
+            for verb in ["get", "list", "create", "patch", "delete"] { permissions.append(Permission(verb, resource)) }
         }
         permissions += [
-            Permission("list", "services"),
             Permission("patch", "deployments", name: target.deployment),
             Permission("get", "pods"),
             Permission("list", "pods"),

@@ -47,6 +47,7 @@ import Testing
             try await fake.kubectl().get(.deployment, name: "edge-endpoint")
         }
         #expect(error.code == .forbidden)
+        #expect(error.message == "kubectl get deployments exited with status 1")
         #expect(error.stderr.hasPrefix("Error from server (Forbidden)"))
         #expect(error.argv.first == fake.directory.path + "/kubectl")
         #expect(Array(error.argv.dropFirst()) == fake.arguments)
