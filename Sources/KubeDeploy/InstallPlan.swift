@@ -48,7 +48,8 @@ extension InstallPlan {
                     separator: ", "
                 ),
             "rollout status deployment/\(target.proxyDeploymentName)",
-            "port-forward deployment/\(target.proxyDeploymentName) :\(KubeTarget.adminPort) (configure the proxies)",
+            "list pods -l \(target.labelSelector)",
+            "port-forward pod/<a ready proxy pod> :\(KubeTarget.adminPort) (configure the proxies)",
             "get deployment/\(target.deployment)",
         ]
         if let patch {

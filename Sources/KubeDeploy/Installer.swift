@@ -187,11 +187,10 @@ public struct Installer: Sendable {
             step = .configureProxies
             progress(.step("configure the proxies over a port-forward"))
             do {
-                try await kubectl.withPortForward(
-                    to: .deployment(target.proxyDeploymentName),
-                    remotePort: KubeTarget.adminPort
-                ) { port in try await configureProxies(port) }
+                try await withAdminPortForward { port in try await configureProxies(port) }
             } catch let error as KubectlError {
+                throw error
+            } catch let error as KubeDeployError where error.code == .proxyNotReady {
                 throw error
             } catch {
                 throw KubeDeployError(.configureFailed, "configuring the proxies failed", cause: error)
@@ -225,6 +224,32 @@ public struct Installer: Sendable {
                 cause: error
             )
         }
+    }
+
+    /// Runs `body` with the local port of one port-forward to the admin API (8474) of a ready proxy pod of
+    /// this install, and tears the forward down after. For impairment commands: one forward per run.
+    ///
+    /// The pod is chosen here, not by kubectl from the Deployment, so that a pod still terminating after
+    /// a rollout is never the one that answers.
+    /// - Throws: ``KubeDeployError`` `notInstalled` when there is no proxy Deployment, `proxyNotReady` when
+    ///   it has no ready pod; ``KubectlError`` when the forward fails.
+    public func withAdminPortForward<Result: Sendable>(_ body: (Int) async throws -> Result) async throws -> Result {
+        guard try await kubectl.get(.deployment, name: target.proxyDeploymentName) != nil else {
+            throw KubeDeployError(
+                .notInstalled,
+                "Toxiproxy is not installed for Deployment \(target.deployment) in namespace \(target.namespace);"
+                    + " run enable first"
+            )
+        }
+        let pods = try await kubectl.list(.pod, selector: target.labelSelector)
+        guard let pod = pods.map(Self.pod).filter(\.ready).map(\.name).sorted().first else {
+            throw KubeDeployError(
+                .proxyNotReady,
+                "the proxy Deployment \(target.proxyDeploymentName) has no ready pod"
+                    + " (kubectl get pods -n \(target.namespace) -l \(target.labelSelector))"
+            )
+        }
+        return try await kubectl.withPortForward(to: .pod(pod), remotePort: KubeTarget.adminPort, body)
     }
 
     /// What a failed enable must undo.

@@ -4,7 +4,7 @@ public struct KubeDeployError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Value: String {
             case invalidTarget, namespaceNotFound, deploymentNotFound, permissionsMissing, routingConflict
-            case unexpectedObject, rolloutFailed, configureFailed, enableFailed
+            case unexpectedObject, rolloutFailed, configureFailed, enableFailed, notInstalled, proxyNotReady
         }
         fileprivate let value: Value
         /// A target option is invalid: a name, a host, the image.
@@ -23,6 +23,10 @@ public struct KubeDeployError: Error, Sendable, CustomStringConvertible {
         public static let configureFailed = Code(value: .configureFailed)
         /// A step of enable failed; the message says which and what was rolled back.
         public static let enableFailed = Code(value: .enableFailed)
+        /// No proxy of this install in the namespace: run enable first.
+        public static let notInstalled = Code(value: .notInstalled)
+        /// The proxy Deployment exists but has no ready pod to forward to.
+        public static let proxyNotReady = Code(value: .proxyNotReady)
         public var description: String { value.rawValue }
     }
 

@@ -29,6 +29,8 @@ struct ClusterTests {
 
     @Test func enableRerunStatusDisableOnARealAPIServer() async throws {
         let admin = kubectl()
+        let context = try await admin.currentContext()
+        #expect(!context.context.isEmpty && !context.cluster.isEmpty && context.namespace == namespace)
         _ = try await admin.apply(
             [["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]]],
             dryRun: .none

@@ -183,11 +183,9 @@ final class FakeKubectl: Kubectl, @unchecked Sendable {
         _ body: (Int) async throws -> Result
     ) async throws -> Result {
         try record("port-forward \(target.argument) :\(remotePort)")
-        guard case .deployment(let name) = target, let deployment = self[.deployment, name],
-            pods().contains(where: { $0[["metadata", "name"]]?.stringValue?.hasPrefix(name) == true }),
-            deployment["status"] != nil
+        guard case .pod(let name) = target, pods().contains(where: { $0[["metadata", "name"]]?.stringValue == name })
         else {
-            throw KubectlError(.portForwardFailed, "no ready pod for \(target.argument)")
+            throw KubectlError(.portForwardFailed, "no pod for \(target.argument)")
         }
         return try await body(forwardedPort)
     }

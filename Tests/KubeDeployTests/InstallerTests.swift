@@ -59,7 +59,7 @@ import Testing
                 "apply Deployment/toxictl-edge-endpoint-proxy",
                 "apply Service/toxictl-edge-endpoint-proxy-admin,Service/toxictl-edge-endpoint-api-groundlight-ai",
                 "rollout toxictl-edge-endpoint-proxy",
-                "port-forward deployment/toxictl-edge-endpoint-proxy :8474",
+                "port-forward pod/toxictl-edge-endpoint-proxy-5d8f7 :8474",
                 "patch deployments/edge-endpoint",
                 "rollout edge-endpoint",
             ]
@@ -289,6 +289,21 @@ import Testing
         let status = try await installer(kubectl).status()
         #expect(status.health == .degraded)
         #expect(status.installed)
+    }
+
+    @Test func theAdminForwardGoesToAReadyProxyPodOrSaysWhyNot() async throws {
+        let kubectl = cluster()
+        let notInstalled = try await #require(throws: KubeDeployError.self) {
+            try await installer(kubectl).withAdminPortForward { $0 }
+        }
+        #expect(notInstalled.code == .notInstalled)
+        _ = try await enable(kubectl)
+        #expect(try await installer(kubectl).withAdminPortForward { $0 } == kubectl.forwardedPort)
+        kubectl.podReady = false
+        let unready = try await #require(throws: KubeDeployError.self) {
+            try await installer(kubectl).withAdminPortForward { $0 }
+        }
+        #expect(unready.code == .proxyNotReady)
     }
 
     @Test func dryRunPlansChangeNothing() async throws {
