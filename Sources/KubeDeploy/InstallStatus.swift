@@ -1,6 +1,6 @@
 /// The state of an install as `status` reports it, with a health verdict.
-public struct InstallStatus: Sendable, Hashable {
-    public enum Health: String, Sendable, Hashable {
+public struct InstallStatus: Sendable, Hashable, Encodable {
+    public enum Health: String, Sendable, Hashable, Encodable {
         /// Installed, ready, routed to the right Services, rollout finished.
         case healthy
         /// Nothing of ours in the namespace, and no routing: a clean state.
@@ -11,14 +11,14 @@ public struct InstallStatus: Sendable, Hashable {
         case broken
     }
 
-    public struct Pod: Sendable, Hashable {
+    public struct Pod: Sendable, Hashable, Encodable {
         public var name: String
         public var ready: Bool
         /// A restart drops every toxic that was added live (the proxies come back from the ConfigMap).
         public var restartCount: Int
     }
 
-    public struct Route: Sendable, Hashable {
+    public struct Route: Sendable, Hashable, Encodable {
         public var host: String
         public var serviceName: String
         /// The current ClusterIP of the host's Service; nil when the Service is missing.
@@ -51,6 +51,26 @@ public struct InstallStatus: Sendable, Hashable {
     public var warnings: [String]
 
     public var installed: Bool { !present.isEmpty }
+
+    private enum CodingKeys: String, CodingKey {
+        case installed, health, problems, warnings, present, missing, pods, routes, targetExists
+        case targetRolloutComplete
+    }
+
+    /// The shape of `status -o json`: every stored field plus `installed`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(installed, forKey: .installed)
+        try container.encode(health, forKey: .health)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(warnings, forKey: .warnings)
+        try container.encode(present, forKey: .present)
+        try container.encode(missing, forKey: .missing)
+        try container.encode(pods, forKey: .pods)
+        try container.encode(routes, forKey: .routes)
+        try container.encode(targetExists, forKey: .targetExists)
+        try container.encode(targetRolloutComplete, forKey: .targetRolloutComplete)
+    }
 }
 
 extension Installer {

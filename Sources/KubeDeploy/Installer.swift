@@ -19,6 +19,14 @@ public struct ObjectRef: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(kind.kindName)/\(name)" }
 }
 
+extension ObjectRef: Encodable {
+    /// As `Kind/name`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
 /// The steps of enable, in order; also where the tests inject failures.
 public enum EnableStep: String, Sendable, Hashable, CaseIterable {
     case preflight, applyConfigMap, applyDeployment, applyServices, proxyRollout, configureProxies, route

@@ -20,6 +20,8 @@ final class FakeKubectl: Kubectl, @unchecked Sendable {
     private var _failOn: (@Sendable (String) -> Bool)?
     private var _failOnce = false
     var namespaceExistsAnswer = true
+    /// Users limited to a namespace often may not get the namespace itself.
+    var namespaceForbidden = false
     var denied: Set<String> = []
     /// The proxy pod's readiness and restarts, when its Deployment is rolled out.
     var podReady = true
@@ -92,6 +94,7 @@ final class FakeKubectl: Kubectl, @unchecked Sendable {
 
     func namespaceExists() async throws -> Bool {
         try record("get namespace")
+        if namespaceForbidden { throw KubectlError(.forbidden, "namespaces \"edge\" is forbidden") }
         return namespaceExistsAnswer
     }
 

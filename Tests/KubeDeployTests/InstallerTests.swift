@@ -111,6 +111,12 @@ import Testing
         #expect(noDeployment.snapshot.isEmpty)
     }
 
+    @Test func aUserWhoMayNotGetTheNamespaceIsNotStoppedByIt() async throws {
+        let kubectl = cluster()
+        kubectl.namespaceForbidden = true
+        #expect(try await enable(kubectl).routingChanged)
+    }
+
     @Test func aUserAliasForOurHostStopsEnableBeforeAnyChange() async throws {
         let kubectl = cluster(aliases: [["ip": "1.2.3.4", "hostnames": ["api.groundlight.ai"]]])
         let before = kubectl.snapshot
@@ -280,6 +286,12 @@ import Testing
         #expect(status.health == .healthy)
         #expect(status.pods.first?.restartCount == 2)
         #expect(status.warnings.first?.contains("toxics added before a restart are gone") == true)
+        let json = try JSON(parsing: String(decoding: try JSONEncoder().encode(status), as: UTF8.self))
+        #expect(json["health"] == "healthy")
+        #expect(json["installed"] == true)
+        #expect(json["present"]?.arrayValue?.first == "ConfigMap/toxictl-edge-endpoint-proxy-config")
+        #expect(json["routes"]?.arrayValue?.first?["host"] == "api.groundlight.ai")
+        #expect(json["pods"]?.arrayValue?.first?["restartCount"] == 2)
     }
 
     @Test func statusOfAnInstallThatIsNotRoutedIsDegraded() async throws {
