@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ToxiproxyServer", targets: ["ToxiproxyServer"]),
         .library(name: "ToxiproxyClient", targets: ["ToxiproxyClient"]),
         .library(name: "Impairments", targets: ["Impairments"]),
+        .library(name: "KubeDeploy", targets: ["KubeDeploy"]),
         .executable(name: "toxiproxy-server", targets: ["toxiproxy-server"]),
         .executable(name: "toxictl", targets: ["toxictl"]),
     ],
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         .target(
@@ -64,6 +66,15 @@ let package = Package(
         .target(
             name: "Impairments",
             dependencies: ["ToxiproxyModel", "ToxiproxyClient"],
+            swiftSettings: swiftSettings
+        ),
+        // The cluster side of toxictl: manifests, routing, port-forward and the install workflow over a
+        // `Kubectl` protocol. Knows nothing of toxics.
+        .target(
+            name: "KubeDeploy",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess")
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -133,6 +144,11 @@ let package = Package(
                 "ToxiproxyServer",
                 "ToxiproxyTestSupport",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeDeployTests",
+            dependencies: ["KubeDeploy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
