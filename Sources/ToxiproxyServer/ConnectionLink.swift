@@ -116,6 +116,10 @@ final class ConnectionLink {
         let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
         channel.closeFuture.whenComplete { _ in bound.value.socketClosed(.upstream) }
         channel.setOption(.autoRead, value: true).whenComplete { _ in }
+        for element in self.firstSegmentGate.connected() {
+            self.sink(element, from: self.upstreamChain)
+        }
+        self.flush(self.upstreamChain)
         self.clientHandler.resumeReadingIfPending()
     }
 

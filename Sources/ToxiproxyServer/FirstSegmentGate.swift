@@ -1,7 +1,11 @@
 import NIOCore
 
-/// What a link sends to a new upstream: one segment, then the rest once the upstream's kernel has
-/// acknowledged that segment (or the upstream has sent something itself).
+/// What a link sends to a new upstream: nothing while the dial is in progress, then one segment, then the
+/// rest once the upstream's kernel has acknowledged that segment (or the upstream has sent something itself).
+///
+/// A client is not read while its upstream is being dialled, but NIO reads a socket to its end at once when
+/// the kernel reports the peer's FIN (EPOLLRDHUP): a client that sends its request and half-closes straight
+/// away hands over everything before there is anywhere to write it, so it is held here.
 ///
 /// Why: a listener whose SYN queue is full (a small backlog, a burst of dials) answers with a SYN cookie and
 /// keeps no state. If its accept queue is full when our handshake's last ACK arrives, that ACK is dropped and
@@ -13,7 +17,9 @@ import NIOCore
 /// The price: bytes beyond the first segment of the first flight wait one round trip to the upstream.
 struct FirstSegmentGate {
     enum State: Equatable {
-        /// Nothing has gone to the upstream yet.
+        /// The upstream is not connected yet: everything is held.
+        case dialling
+        /// Connected, and nothing has gone to the upstream yet.
         case closed
         /// The first segment is out; everything after it is held.
         case awaitingAcknowledgement
@@ -31,7 +37,7 @@ struct FirstSegmentGate {
         case hold
     }
 
-    private(set) var state = State.closed
+    private(set) var state = State.dialling
     private var held: [StreamElement] = []
     /// Bytes held right now.
     private(set) var heldBytes = 0
@@ -48,15 +54,27 @@ struct FirstSegmentGate {
             let first = chunk.bytes.readSlice(length: size)!
             self.hold(.chunk(chunk))
             return .probe(Chunk(bytes: first, timestamp: chunk.timestamp))
-        case (.awaitingAcknowledgement, _):
+        case (.dialling, _), (.awaitingAcknowledgement, _):
             self.hold(element)
             return .hold
         }
     }
 
+    /// The upstream connected: returns what was held while dialling, for the caller to offer again in order
+    /// (its first chunk becomes the probe).
+    mutating func connected() -> [StreamElement] {
+        guard self.state == .dialling else { return [] }
+        self.state = .closed
+        return self.takeHeld()
+    }
+
     /// The upstream has a socket: returns what was held, in order, and lets everything pass from now on.
     mutating func open() -> [StreamElement] {
         self.state = .open
+        return self.takeHeld()
+    }
+
+    private mutating func takeHeld() -> [StreamElement] {
         defer {
             self.held = []
             self.heldBytes = 0

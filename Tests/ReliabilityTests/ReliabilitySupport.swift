@@ -169,6 +169,12 @@ struct ServerUnderTest: Sendable {
     // MARK: Admin calls
 
     /// Creates an enabled proxy listening on an ephemeral port of 127.0.0.1; returns that port.
+    /// The server's log lines about upstream connections that failed, for a failure message.
+    func upstreamErrors() -> [Substring] {
+        self.product.stdout.split(separator: "\n").filter { $0.contains("upstream") && $0.contains("\"error\"") }
+            .suffix(10)
+    }
+
     func createProxy(_ name: String, upstreamPort: Int) async throws -> Int {
         try await self.admin.createProxy(name: name, upstreamPort: upstreamPort)
     }

@@ -11,7 +11,7 @@ extension Reliability {
     @Suite
     struct Soak {
         static let streams = 200
-        /// One soak stream in `slowAcceptShare` goes to an upstream with backlog 1 that accepts one connection
+        /// One soak stream in `slowAcceptShare` goes to an upstream with backlog 4 that accepts one connection
         /// every 2 ms, so its dials complete late while the stream is already sending.
         static let slowAcceptShare = 8
         static let flapClients = 20
@@ -31,7 +31,7 @@ extension Reliability {
         @Test(.timeLimit(.minutes(20)))
         func streamsStayIntactWhileToxicsChangeAndAProxyFlaps() async throws {
             try await withEchoServer { echoPort in
-                try await withEchoServer(backlog: 1, accepting: .oneEvery(.milliseconds(2))) { slowEchoPort, _ in
+                try await withEchoServer(backlog: 4, accepting: .oneEvery(.milliseconds(2))) { slowEchoPort, _ in
                     try await ServerUnderTest.with { server in
                         let ports = Ports(
                             soak: try await server.createProxy("soak", upstreamPort: echoPort),
@@ -42,7 +42,10 @@ extension Reliability {
 
                         // Warm-up: the same load for two seconds, so pools and buffers exist before the baseline.
                         let warmUp = try await Self.phase(server, ports, duration: .seconds(2), seed: 1)
-                        #expect(warmUp.problems.isEmpty, "warm-up: \(warmUp.problems.prefix(10))")
+                        #expect(
+                            warmUp.problems.isEmpty,
+                            "warm-up: \(warmUp.problems.prefix(10)); server: \(server.upstreamErrors())"
+                        )
                         let (baselineDescriptors, baselineResident) = try await server.baselineAfterWarmUp(
                             idleDescriptors: idleDescriptors
                         )
@@ -92,7 +95,10 @@ extension Reliability {
                                 + "(bound +\(mebibytes(bound))); \(cpuSummary)"
                         )
 
-                        #expect(soak.problems.isEmpty, "\(soak.problems.count) problems: \(soak.problems.prefix(20))")
+                        #expect(
+                            soak.problems.isEmpty,
+                            "\(soak.problems.count) problems: \(soak.problems.prefix(20)); server: \(server.upstreamErrors())"
+                        )
                         // The chaos must really have happened for the rest to mean anything: at least one change in
                         // twenty ticks (how many of the ticks were met is the admin latency's business, below).
                         let ticks = Int(ReliabilityProfile.soakDuration.milliseconds / Self.chaosTick.milliseconds)

@@ -17,8 +17,29 @@ struct FirstSegmentGateTests {
         }
     }
 
-    @Test func aChunkWithinOneSegmentIsTheProbeAndWhatFollowsWaits() {
+    /// A gate whose upstream has connected.
+    private func connectedGate() -> FirstSegmentGate {
         var gate = FirstSegmentGate()
+        _ = gate.connected()
+        return gate
+    }
+
+    @Test func everythingWaitsWhileDiallingAndComesBackInOrderOnConnect() {
+        var gate = FirstSegmentGate()
+        for element in [self.chunk("GET / HTTP/1.0\r\n\r\n"), .end] {
+            guard case .hold = gate.admit(element, segmentSize: 4) else {
+                Issue.record("\(self.text(element)) passed while the upstream was still being dialled")
+                return
+            }
+        }
+        #expect(gate.heldBytes == 18)
+        #expect(gate.connected().map(self.text) == ["GET / HTTP/1.0\r\n\r\n", "<end>"])
+        #expect(gate.state == .closed && gate.heldBytes == 0)
+        #expect(gate.connected().isEmpty, "a second connect gives back nothing")
+    }
+
+    @Test func aChunkWithinOneSegmentIsTheProbeAndWhatFollowsWaits() {
+        var gate = self.connectedGate()
         guard case .probe(let probe) = gate.admit(self.chunk("hello"), segmentSize: 8) else {
             Issue.record("the first chunk is not the probe")
             return
@@ -42,7 +63,7 @@ struct FirstSegmentGateTests {
     }
 
     @Test func aChunkLargerThanOneSegmentIsSplitAtTheSegmentSize() {
-        var gate = FirstSegmentGate()
+        var gate = self.connectedGate()
         guard case .probe(let probe) = gate.admit(self.chunk("0123456789"), segmentSize: 4) else {
             Issue.record("the first chunk is not the probe")
             return
@@ -53,12 +74,12 @@ struct FirstSegmentGateTests {
     }
 
     @Test func anEndBeforeAnyDataPassesAndOpeningFirstLetsEverythingThrough() {
-        var gate = FirstSegmentGate()
+        var gate = self.connectedGate()
         guard case .pass(.end) = gate.admit(.end, segmentSize: 4) else {
             Issue.record("an end with nothing before it was held")
             return
         }
-        var opened = FirstSegmentGate()
+        var opened = self.connectedGate()
         #expect(opened.open().isEmpty)
         guard case .pass = opened.admit(self.chunk("0123456789"), segmentSize: 4) else {
             Issue.record("a gate opened by the upstream's own bytes held data")

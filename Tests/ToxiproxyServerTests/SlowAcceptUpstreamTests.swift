@@ -11,10 +11,12 @@ struct SlowAcceptUpstreamTests {
     static let clients = 32
     static let bytesPerClient = 256 * 1024
 
-    /// Issue 8's set-up made deterministic: an echo upstream with backlog 3 (an accept queue of 4) whose accept loop is held until
-    /// every client is sending, so all but the first dials complete late; every echo must come back whole.
-    @Test(.timeLimit(.minutes(1)))
-    func clientsSendingBeforeTheUpstreamAcceptsLoseNothing() async throws {
+    /// Issue 8's set-up made deterministic: an echo upstream with backlog 3 (an accept queue of 4) whose
+    /// accept loop is held until every client is sending, so all but the first dials complete late; every echo
+    /// must come back whole. Half-closing clients hand the proxy their whole request and its end before
+    /// there is an upstream to write to (NIO reads a socket to its end when the kernel reports the FIN).
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func clientsSendingBeforeTheUpstreamAcceptsLoseNothing(halfClose: Bool) async throws {
         try await withEchoServer(backlog: 3, accepting: .held) { echoPort, gate in
             try await withTestServer { server in
                 let port = try await server.createProxy(name: "late", upstreamPort: echoPort)
@@ -27,6 +29,7 @@ struct SlowAcceptUpstreamTests {
                                 port: port,
                                 byteCount: Self.bytesPerClient,
                                 seed: UInt64(index),
+                                halfClose: halfClose,
                                 onFirstWrite: { sending.increment() }
                             )
                             return (index, exchange, milliseconds(since: started))
