@@ -89,7 +89,7 @@ public final class PodStandIns: Sendable {
         self.bindsWildcardListenToPodIP = bindsWildcardListenToPodIP
     }
 
-    /// The stand-ins running now, by pod name.
+    /// The stand-ins running now, by pod name. One whose pod is gone stays here until it has exited.
     public var live: [PodStandIn] {
         self.state.withLockedValue { Array($0.live.values) }.sorted { $0.podName < $1.podName }
     }
@@ -160,11 +160,12 @@ public final class PodStandIns: Sendable {
         }
         let current = Set(pods.map(\.uid))
 
-        // Pods gone or being deleted: stop their stand-ins. Stand-ins that exited on their own: note it.
+        // Pods gone or being deleted: stop their stand-ins (they stay in `live` until they have exited).
+        // Stand-ins that exited on their own: note it.
         let (gone, exited) = self.state.withLockedValue { state in
             let gone = state.live.values.filter { !current.contains($0.podUID) }
             let exited = state.live.values.filter { current.contains($0.podUID) && !$0.isRunning }
-            for standIn in gone + exited { state.live[standIn.podUID] = nil }
+            for standIn in exited { state.live[standIn.podUID] = nil }
             for uid in state.pending.keys where !current.contains(uid) { state.pending[uid] = nil }
             for standIn in exited {
                 state.restarts[standIn.podUID, default: 0] += 1
@@ -177,6 +178,7 @@ public final class PodStandIns: Sendable {
         }
         for standIn in gone {
             await Self.stop(standIn)
+            self.state.withLockedValue { $0.live[standIn.podUID] = nil }
             self.note("\(standIn.podName): pod gone or terminating, stand-in pid \(standIn.pid) stopped")
         }
         for standIn in exited { standIn.process.cleanUp() }

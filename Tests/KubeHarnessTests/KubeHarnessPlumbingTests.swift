@@ -68,13 +68,16 @@ struct KubeHarnessPlumbingTests {
     }
 
     /// A fresh namespace with the ConfigMap and Deployment applied, the echo upstream and the stand-ins running.
+    /// `beforeStandIns` runs once the manifests are applied, before any stand-in.
     func withDeployedProxy(
+        beforeStandIns: @Sendable @escaping (KubeHarness, String) async throws -> Void = { _, _ in },
         _ body: @Sendable @escaping (KubeHarness, String, PodStandIns, Int) async throws -> Void
     ) async throws {
         let harness = self.harness
         try await withEchoServer { echoPort in
             try await harness.withNamespace("kh-plumbing") { namespace in
                 try await harness.apply(Self.manifest(echoPort: echoPort), namespace: namespace)
+                try await beforeStandIns(harness, namespace)
                 try await harness.withPodStandIns(namespace: namespace, selector: Self.selector) { standIns in
                     do {
                         try await body(harness, namespace, standIns, echoPort)
@@ -109,7 +112,24 @@ struct KubeHarnessPlumbingTests {
     @Test
     func standInBecomesReadyAndAnswersThroughPortForwardAndPodIP() async throws {
         let started = ContinuousClock.now
-        try await self.withDeployedProxy { harness, namespace, standIns, _ in
+        try await self.withDeployedProxy { harness, namespace in
+            // Readiness is real (HOLLOW_FAKE_NETWORK_PROBES=real): with nothing on the pod IP the pod has an IP
+            // and is scheduled, but it does not become Ready, and the rollout does not finish.
+            let podIP = try await waitFor(within: .seconds(60), "a pod with an IP in \(namespace)") {
+                let ip = try await harness.kubectl([
+                    "-n", namespace, "get", "pods", "-l", Self.selector, "-o", "jsonpath={.items[0].status.podIP}",
+                ])
+                return ip.status == 0 && !ip.stdout.isEmpty ? ip.stdout : nil
+            }
+            let unready = try await harness.kubectl(
+                ["-n", namespace, "rollout", "status", "deploy/\(Self.deployment)", "--timeout=3s"],
+                within: .seconds(20)
+            )
+            #expect(
+                unready.status != 0,
+                "the rollout finished with nothing listening on \(podIP): is the harness running with HOLLOW_FAKE_NETWORK_PROBES=real? \(unready)"
+            )
+        } _: { harness, namespace, standIns, _ in
             let rollout = try await Self.rolloutStatus(harness, namespace)
             #expect(rollout.status == 0, "\(rollout)")
             let live = try await standIns.waitUntil("one stand-in") { $0.count == 1 }
@@ -181,6 +201,7 @@ struct KubeHarnessPlumbingTests {
             #expect(reply == "through the new pod")
             let version = try await new.admin.get("/version")
             #expect(version.status == 200, "\(version)")
+            print(standIns.report)
         }
         print("KubeHarnessTests: rollout onto a new stand-in in \(ContinuousClock.now - started)")
     }
