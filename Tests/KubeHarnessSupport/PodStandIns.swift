@@ -300,7 +300,7 @@ public final class PodStandIns: Sendable {
 
     /// `config` (a Toxiproxy config: an array of proxies) with each `listen` on every interface bound to `ip`
     /// instead; unchanged when it does not parse.
-    static func bindingWildcardListens(_ config: String, to ip: String) -> String {
+    public static func bindingWildcardListens(_ config: String, to ip: String) -> String {
         guard var proxies = try? JSONSerialization.jsonObject(with: Data(config.utf8)) as? [[String: Any]] else {
             return config
         }

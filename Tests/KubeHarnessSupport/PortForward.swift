@@ -46,7 +46,7 @@ extension KubeHarness {
     }
 
     /// The local port of the first `Forwarding from 127.0.0.1:PORT -> …` line of `output`.
-    static func forwardedPort(in output: String) -> Int? {
+    public static func forwardedPort(in output: String) -> Int? {
         for line in output.split(separator: "\n") {
             guard line.hasPrefix("Forwarding from 127.0.0.1:"), let arrow = line.range(of: " -> ") else { continue }
             let port = line[line.index(line.startIndex, offsetBy: "Forwarding from 127.0.0.1:".count)..<arrow.lowerBound]
