@@ -123,6 +123,28 @@ let package = Package(
             path: "Tests/ToxiproxyTestSupport",
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
+        // The loopback Kubernetes control plane of ../shared/kube-harness as tests reach it: kubectl with a
+        // deadline, fresh namespaces, the built toxiproxy-server playing each pod's container (stand-ins on
+        // the pod IPs), and port-forwards on ephemeral local ports.
+        .target(
+            name: "KubeHarnessSupport",
+            dependencies: [
+                "ToxiproxyTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/KubeHarnessSupport",
+            swiftSettings: swiftSettings
+        ),
+        // End to end on the harness (KUBE_HARNESS_KUBECONFIG; skipped without it): stand-ins, real readiness,
+        // port-forward and traffic to pod IPs, and a rollout onto a new pod.
+        .testTarget(
+            name: "KubeHarnessTests",
+            dependencies: [
+                "KubeHarnessSupport",
+                "ToxiproxyTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ToxiproxyServerTests",
             dependencies: [
