@@ -80,6 +80,7 @@ let package = Package(
         .executableTarget(
             name: "toxictl",
             dependencies: [
+                "KubeDeploy",
                 "ToxiproxyModel",
                 "ToxiproxyClient",
                 "Impairments",
@@ -142,6 +143,7 @@ let package = Package(
             dependencies: [
                 "KubeHarnessSupport",
                 "ToxiproxyTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

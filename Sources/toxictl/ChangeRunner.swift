@@ -14,7 +14,7 @@ struct ChangeRunner {
     ///   - plan: the calls that bring the proxy from its current state to the wanted one.
     func run(summary: String, plan: (Proxy) -> [APICall]) async throws {
         if self.output.format == .text {
-            Console.line(self.target.targetLine())
+            Console.line(try await self.target.targetLine())
             Console.line(summary)
         }
         let (calls, result) = try await self.target.withClient { client in
@@ -47,7 +47,7 @@ struct ChangeRunner {
             var writer = JSONWriter()
             writer.beginObject()
             writer.key("target")
-            writer.string((try? ToxiproxyClient.normalise(self.target.resolvedAdminURL.url)) ?? "")
+            writer.string(self.target.jsonTarget)
             writer.key("dry_run")
             writer.bool(self.dryRun)
             writer.key("calls")

@@ -9,8 +9,8 @@ import Darwin
 /// Line output written straight to the file descriptor, so that a pipe (a CI log, a test) sees each line
 /// when it happens; `print` would buffer it until exit when stdout is not a terminal.
 enum Console {
-    static func line(_ text: String) {
-        self.write(text + "\n", to: STDOUT_FILENO)
+    static func line(_ text: String, terminator: String = "\n") {
+        self.write(text + terminator, to: STDOUT_FILENO)
     }
 
     static func error(_ text: String) {

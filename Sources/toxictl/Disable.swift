@@ -1,11 +1,18 @@
 import ArgumentParser
 import Impairments
+import KubeDeploy
 import ToxiproxyClient
 import ToxiproxyModel
 
 struct Disable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Delete the proxy from the target server (its connections close, its toxics go with it)."
+        abstract: "Delete the proxy (or, with -n, unroute the Deployment and remove what toxictl installed).",
+        discussion: """
+            With -n NAMESPACE: removes only toxictl's hostAliases entries from the Deployment and waits for \
+            that rollout (none when nothing was routed), then deletes the ConfigMap, Deployment and Services \
+            it created (by their labels). The user's own aliases and objects are untouched. Nothing installed \
+            is not an error; running it twice is safe.
+            """
     )
 
     @OptionGroup var target: TargetOptions
@@ -13,8 +20,12 @@ struct Disable: AsyncParsableCommand {
     @OptionGroup var dryRun: DryRunOptions
 
     func run() async throws {
+        if case .cluster(let cluster, _) = try self.target.mode() {
+            try await self.disable(in: cluster)
+            return
+        }
         if self.output.format == .text {
-            Console.line(self.target.targetLine())
+            Console.line(try await self.target.targetLine())
         }
         let proxyName = self.target.proxy
         let calls = try await self.target.withClient { client -> [APICall] in
@@ -50,6 +61,8 @@ struct Disable: AsyncParsableCommand {
         case .json:
             var writer = JSONWriter()
             writer.beginObject()
+            writer.key("target")
+            writer.string(self.target.jsonTarget)
             writer.key("dry_run")
             writer.bool(self.dryRun.dryRun)
             writer.key("calls")

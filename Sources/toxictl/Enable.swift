@@ -1,14 +1,22 @@
 import ArgumentParser
 import Impairments
+import KubeDeploy
 import ToxiproxyClient
 import ToxiproxyModel
 
 struct Enable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the proxy on the target server, or update its addresses (idempotent).",
+        abstract: "Create the proxy (or, with -n, install Toxiproxy in the namespace and route through it).",
         discussion: """
-            The proxy listens on --listen and forwards to --upstream. Run again with other addresses to \
-            change them; an outage or toxics already in place are kept.
+            Against a server: the proxy listens on --listen and forwards to --upstream; run again with other \
+            addresses to change them; an outage or toxics already in place are kept.
+
+            With -n NAMESPACE: checks the namespace, the Deployment and every permission first (changing \
+            nothing when one is missing), applies a ConfigMap, the proxy Deployment and its Services \
+            (server-side apply, field manager toxictl), waits for the proxy's rollout, configures and \
+            verifies each proxy over a port-forward, and only then adds hostAliases entries (each --host → \
+            its Service's ClusterIP) to the Deployment and waits for its rollout. A re-run changes nothing; \
+            a failure part-way undoes what this run created.
             """
     )
 
@@ -16,13 +24,42 @@ struct Enable: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var dryRun: DryRunOptions
 
-    @Option(help: ArgumentHelp("Address the proxy listens on.", valueName: "host:port"))
-    var listen = "0.0.0.0:10443"
+    @Option(
+        name: .customLong("listen"),
+        help: ArgumentHelp("Address the proxy listens on (default 0.0.0.0:10443).", valueName: "host:port")
+    )
+    var listenOption: String?
 
-    @Option(help: ArgumentHelp("Address the proxy forwards to.", valueName: "host:port"))
-    var upstream = "api.groundlight.ai:443"
+    @Option(
+        name: .customLong("upstream"),
+        help: ArgumentHelp("Address the proxy forwards to (default api.groundlight.ai:443).", valueName: "host:port")
+    )
+    var upstreamOption: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With -n: the proxy's container image (default \(KubeTarget.defaultImage); see the README for ours).",
+            valueName: "image"
+        )
+    )
+    var image: String?
+
+    var listen: String { self.listenOption ?? "0.0.0.0:10443" }
+    var upstream: String { self.upstreamOption ?? "api.groundlight.ai:443" }
 
     func validate() throws {
+        if case .cluster = try? self.target.mode() {
+            if self.listenOption != nil || self.upstreamOption != nil {
+                throw ValidationError(
+                    "--listen and --upstream apply to a server target; with -n each --host gets its own proxy."
+                )
+            }
+        } else if self.image != nil {
+            throw ValidationError("--image applies to a cluster target: give -n NAMESPACE.")
+        }
+        if let image, image.isEmpty || image.contains(where: \.isWhitespace) {
+            throw ValidationError("--image must be an image reference such as \(KubeTarget.defaultImage).")
+        }
         for (option, value) in [("--listen", self.listen), ("--upstream", self.upstream)] {
             guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
                 (0...65535).contains(port), !value.hasPrefix(":") || option == "--listen"
@@ -33,8 +70,12 @@ struct Enable: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if case .cluster(let cluster, _) = try self.target.mode(image: self.image ?? KubeTarget.defaultImage) {
+            try await self.enable(in: cluster)
+            return
+        }
         if self.output.format == .text {
-            Console.line(self.target.targetLine())
+            Console.line(try await self.target.targetLine())
             Console.line("enable: listen \(self.listen), upstream \(self.upstream)")
         }
         let proxyName = self.target.proxy
@@ -83,6 +124,8 @@ struct Enable: AsyncParsableCommand {
         case .json:
             var writer = JSONWriter()
             writer.beginObject()
+            writer.key("target")
+            writer.string(self.target.jsonTarget)
             writer.key("dry_run")
             writer.bool(self.dryRun.dryRun)
             writer.key("calls")

@@ -65,7 +65,7 @@ struct Flap: AsyncParsableCommand {
             timeoutDirection: self.timeoutStream
         )
         let impairments = try self.names.impairments(proxy: self.target.proxy)
-        Console.line(self.target.targetLine())
+        Console.line(try await self.target.targetLine())
         Console.line(self.summaryLine())
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let exitCode = try await self.target.withClient { client in
