@@ -35,6 +35,17 @@ public struct FlapSchedule: Sendable, Equatable {
         index / 2 + 1
     }
 
+    /// The phase running `elapsed` after the start: the last one that has begun by then (the last phase of
+    /// a finite run once it is over).
+    public func phaseIndex(at elapsed: Duration) -> Int {
+        guard elapsed > .zero else { return 0 }
+        let cycle = self.up + self.down
+        let cycles = Int(elapsed / cycle)
+        var index = cycles * 2 + (elapsed - cycle * cycles >= self.up ? 1 : 0)
+        if let count = self.phaseCount { index = min(index, count - 1) }
+        return index
+    }
+
     /// When phase `index` begins, measured from the start.
     public func start(ofPhase index: Int) -> Duration {
         (self.up + self.down) * (index / 2) + (index.isMultiple(of: 2) ? .zero : self.up)

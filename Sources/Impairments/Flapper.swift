@@ -76,14 +76,18 @@ public struct Flapper: Sendable {
     /// Runs every phase at its boundary, reporting each, until the schedule ends (after the last DOWN period)
     /// or the task is cancelled (`CancellationError`). A failed call ends the run with its error. `snapshot`
     /// is the proxy before the flap, which UP phases return to.
+    ///
+    /// - Parameter firstPhase: the phase to begin with, for a run resumed on the same schedule (a phase due in
+    ///   the past is applied at once and reported late).
     public func run(
         from snapshot: Proxy,
         startingAt start: ContinuousClock.Instant = .now,
+        firstPhase: Int = 0,
         report: (PhaseReport) -> Void
     ) async throws -> [PhaseReport] {
         let schedule = self.configuration.schedule
         var reports: [PhaseReport] = []
-        var index = 0
+        var index = firstPhase
         while schedule.phaseCount.map({ index < $0 }) ?? true {
             let due = start + schedule.start(ofPhase: index)
             try await Task.sleep(until: due, clock: .continuous)

@@ -11,8 +11,9 @@ struct Flap: AsyncParsableCommand {
         discussion: """
             Each cycle is one UP period, then one DOWN period. DOWN is the proxy disabled (--mode refuse) or \
             timeout toxics added (--mode timeout); UP undoes it. Phases start on a fixed schedule from the \
-            start (no drift, however long the API calls take), over one admin connection. On completion, \
-            SIGINT or SIGTERM the proxy is put back exactly as it was before the flap.
+            start (no drift, however long the API calls take), over one admin connection (with -n, one \
+            port-forward, re-opened if it drops, without moving the schedule). On completion, SIGINT or \
+            SIGTERM the proxy is put back exactly as it was before the flap.
             Exit status: 0 when every cycle ran, 128+N when stopped by signal N (130 for Ctrl+C, 143 for \
             SIGTERM) after a successful restore, 1 when a call or the restore failed.
             """
@@ -68,101 +69,162 @@ struct Flap: AsyncParsableCommand {
         Console.line(try await self.target.targetLine())
         Console.line(self.summaryLine())
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        let exitCode = try await self.target.withClient { client in
-            let flapper = Flapper(client: client, impairments: impairments, configuration: configuration)
-            let snapshot: Proxy
-            do throws(ToxiproxyClientError) {
-                snapshot = try await client.proxy(named: impairments.proxy)
-            } catch {
-                throw CLIError(error, proxy: impairments.proxy, target: client.baseURL)
+        let control = FlapControl()
+        let watcher = Task {
+            for await signal in signals {
+                control.signalled(signal)
+                return
             }
-            if self.dryRun.dryRun {
-                self.printDryRun(flapper, snapshot: snapshot)
-                return Int32(0)
+        }
+        defer { watcher.cancel() }
+        // Through a port-forward, a lost forward is re-opened and the flap goes on on the same schedule.
+        let reopensLostForwards: Bool
+        if case .cluster = try self.target.mode() { reopensLostForwards = true } else { reopensLostForwards = false }
+        var run = FlapRun()
+        var exitCode: Int32?
+        while exitCode == nil {
+            exitCode = try await self.target.withClient { client -> Int32? in
+                let flapper = Flapper(client: client, impairments: impairments, configuration: configuration)
+                if run.snapshot == nil {
+                    do throws(ToxiproxyClientError) {
+                        run.snapshot = try await client.proxy(named: impairments.proxy)
+                    } catch {
+                        throw CLIError(error, proxy: impairments.proxy, target: client.baseURL)
+                    }
+                    if self.dryRun.dryRun {
+                        self.printDryRun(flapper, snapshot: run.snapshot!)
+                        return 0
+                    }
+                    run.start = .now
+                }
+                return await self.flap(flapper, run: &run, control: control, reopensLostForwards: reopensLostForwards)
             }
-            return await self.flap(flapper, snapshot: snapshot, signals: signals)
+            if exitCode == nil {
+                run.reopenings += 1
+                guard run.reopenings <= Self.maximumReopenings else {
+                    Console.error("error: the port-forward was lost \(run.reopenings) times; giving up")
+                    throw ExitCode(1)
+                }
+                let schedule = configuration.schedule
+                run.nextPhase = schedule.phaseIndex(at: ContinuousClock.now - run.start)
+                Console.line(
+                    "\(Console.timestamp())  the port-forward was lost; re-opening it (schedule unchanged: "
+                        + (run.outcome == nil ? "phase \(run.nextPhase + 1) next)" : "restore next)")
+                )
+            }
         }
         if exitCode != 0 {
-            throw ExitCode(exitCode)
+            throw ExitCode(exitCode!)
         }
     }
 
-    private enum Outcome: Sendable {
+    /// How often a lost port-forward is re-opened in one run before the flap gives up.
+    static let maximumReopenings = 10
+
+    enum Outcome: Sendable {
         case completed
         case signalled(UnixSignal)
         case failed(any Error)
     }
 
-    private func flap(_ flapper: Flapper, snapshot: Proxy, signals: UnixSignalsSequence) async -> Int32 {
-        let start = ContinuousClock.now
-        let reports = NIOLockedValueBox<[Flapper.PhaseReport]>([])
+    /// What a flap has done so far, across the port-forwards it ran over.
+    struct FlapRun {
+        /// The proxy before the flap, which UP phases and the restore return to.
+        var snapshot: Proxy?
+        var start = ContinuousClock.now
+        var nextPhase = 0
+        var reports: [Flapper.PhaseReport] = []
+        /// How the phases ended, once they have; the restore is still to do.
+        var outcome: Outcome?
+        var reopenings = 0
+    }
+
+    /// Runs the phases from `run.nextPhase` (unless they have ended), then restores. Returns the exit status,
+    /// or nil when the port-forward was lost and `reopensLostForwards`: the caller opens another and calls
+    /// again.
+    private func flap(
+        _ flapper: Flapper,
+        run: inout FlapRun,
+        control: FlapControl,
+        reopensLostForwards: Bool
+    ) async -> Int32? {
         let schedule = flapper.configuration.schedule
-        let cycles = schedule.iterations > 0 ? "/\(schedule.iterations)" : ""
-        let outcome = await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                do {
-                    _ = try await flapper.run(from: snapshot, startingAt: start) { report in
-                        reports.withLockedValue { $0.append(report) }
-                        let late = report.started - report.scheduled
-                        let calls =
-                            report.calls.isEmpty ? "no change" : report.calls.map(\.description).joined(separator: "; ")
-                        Console.line(
-                            "\(Console.timestamp())  +\(Self.seconds(report.started))  cycle \(report.cycle)\(cycles)  "
-                                + "\(report.phase.rawValue.padding(4))  (due +\(Self.seconds(report.scheduled)), "
-                                + "\(Self.milliseconds(late)) late)  \(calls)"
-                        )
-                    }
-                    return .completed
-                } catch is CancellationError {
-                    return nil
-                } catch {
-                    return .failed(error)
+        if run.outcome == nil {
+            let reports = NIOLockedValueBox<[Flapper.PhaseReport]>([])
+            let cycles = schedule.iterations > 0 ? "/\(schedule.iterations)" : ""
+            let (snapshot, start, firstPhase) = (run.snapshot!, run.start, run.nextPhase)
+            let phases = Task {
+                _ = try await flapper.run(from: snapshot, startingAt: start, firstPhase: firstPhase) { report in
+                    reports.withLockedValue { $0.append(report) }
+                    let late = report.started - report.scheduled
+                    let calls =
+                        report.calls.isEmpty ? "no change" : report.calls.map(\.description).joined(separator: "; ")
+                    Console.line(
+                        "\(Console.timestamp())  +\(Self.seconds(report.started))  cycle \(report.cycle)\(cycles)  "
+                            + "\(report.phase.rawValue.padding(4))  (due +\(Self.seconds(report.scheduled)), "
+                            + "\(Self.milliseconds(late)) late)  \(calls)"
+                    )
                 }
             }
-            group.addTask {
-                for await signal in signals {
-                    return .signalled(signal)
-                }
+            control.running(phases)
+            let result = await phases.result
+            control.running(nil)
+            run.reports += reports.withLockedValue { $0 }
+            switch result {
+            case .success:
+                run.outcome = .completed
+            case .failure where control.signal != nil:
+                run.outcome = .signalled(control.signal!)
+            case .failure(let error as ToxiproxyClientError) where reopensLostForwards && error.code == .unreachable:
                 return nil
+            case .failure(let error):
+                run.outcome = .failed(error)
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .completed
-        }
-        let ran = reports.withLockedValue { $0 }
-        let elapsed = ContinuousClock.now - start
-        let maxLate = ran.map { $0.started - $0.scheduled }.max() ?? .zero
-        switch outcome {
-        case .completed:
-            Console.line(
-                "flap completed: \(schedule.iterations) cycle(s), \(ran.count) phase(s) in \(Self.seconds(elapsed)); "
-                    + "phases started at most \(Self.milliseconds(maxLate)) after their due time"
-            )
-        case .signalled(let signal):
-            let phase = ran.last.map { "during \($0.phase.rawValue) of cycle \($0.cycle)" } ?? "before the first phase"
-            Console.line("flap stopped by \(signal) \(phase), after \(ran.count) phase(s) in \(Self.seconds(elapsed))")
-        case .failed(let error):
-            Console.error("error: the flap failed: \(Self.describe(error, flapper))")
+            self.report(run, schedule: schedule, flapper: flapper)
         }
         // The restore runs here, outside the cancelled task, so a signal cannot cut it short.
-        do {
-            let calls = try await flapper.restore(snapshot)
+        do throws(ToxiproxyClientError) {
+            let calls = try await flapper.restore(run.snapshot!)
             Console.line(
                 calls.isEmpty
                     ? "restored: the proxy was already as before the flap"
                     : "restored the state from before the flap: " + calls.map(\.description).joined(separator: "; ")
             )
+        } catch  where reopensLostForwards && error.code == .unreachable {
+            return nil
         } catch {
             Console.error("error: restoring the state from before the flap failed: \(Self.describe(error, flapper))")
-            if case .failed = outcome {
+            if case .failed = run.outcome {
                 Console.error("(the first error, above, is what stopped the flap)")
             }
             return 1
         }
-        switch outcome {
+        switch run.outcome! {
         case .completed: return 0
         case .signalled(let signal): return 128 + signal.rawValue
         case .failed: return 1
+        }
+    }
+
+    private func report(_ run: FlapRun, schedule: FlapSchedule, flapper: Flapper) {
+        let elapsed = ContinuousClock.now - run.start
+        let maxLate = run.reports.map { $0.started - $0.scheduled }.max() ?? .zero
+        switch run.outcome {
+        case .completed:
+            Console.line(
+                "flap completed: \(schedule.iterations) cycle(s), \(run.reports.count) phase(s) in "
+                    + "\(Self.seconds(elapsed)); phases started at most \(Self.milliseconds(maxLate)) after their due time"
+            )
+        case .signalled(let signal):
+            let phase =
+                run.reports.last.map { "during \($0.phase.rawValue) of cycle \($0.cycle)" } ?? "before the first phase"
+            Console.line(
+                "flap stopped by \(signal) \(phase), after \(run.reports.count) phase(s) in \(Self.seconds(elapsed))"
+            )
+        case .failed(let error):
+            Console.error("error: the flap failed: \(Self.describe(error, flapper))")
+        case nil:
+            break
         }
     }
 
@@ -219,5 +281,34 @@ extension Flapper.Mode: ExpressibleByArgument {}
 extension String {
     fileprivate func padding(_ width: Int) -> String {
         self.count >= width ? self : self + String(repeating: " ", count: width - self.count)
+    }
+}
+
+/// Where a signal meets the running phases: the watcher records it and cancels them.
+final class FlapControl: Sendable {
+    private struct State {
+        var signal: UnixSignal?
+        var phases: Task<Void, any Error>?
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    var signal: UnixSignal? { self.state.withLockedValue { $0.signal } }
+
+    func signalled(_ signal: UnixSignal) {
+        let phases = self.state.withLockedValue { state -> Task<Void, any Error>? in
+            state.signal = state.signal ?? signal
+            return state.phases
+        }
+        phases?.cancel()
+    }
+
+    /// The task running the phases now (nil between port-forwards); cancelled at once if a signal came first.
+    func running(_ phases: Task<Void, any Error>?) {
+        let cancelNow = self.state.withLockedValue { state -> Bool in
+            state.phases = phases
+            return state.signal != nil
+        }
+        if cancelNow { phases?.cancel() }
     }
 }

@@ -20,6 +20,20 @@ struct FlapScheduleTests {
         #expect(schedule.phaseCount == nil && schedule.end == nil)
         #expect(schedule.start(ofPhase: 1001) == .seconds(15 * 1001))
     }
+
+    /// A flap resumed after its port-forward was lost goes on with the phase that is running by then.
+    @Test
+    func thePhaseRunningAtAnyMomentIsTheLastOneBegun() {
+        let schedule = FlapSchedule(up: .milliseconds(150), down: .milliseconds(100), iterations: 3)
+        let moments = [0, 149, 150, 249, 250, 399, 400, 649, 650, 749, 750, 5_000]
+        #expect(moments.map { schedule.phaseIndex(at: .milliseconds($0)) } == [0, 0, 1, 1, 2, 2, 3, 4, 5, 5, 5, 5])
+        for index in 0..<6 {
+            #expect(schedule.phaseIndex(at: schedule.start(ofPhase: index)) == index)
+        }
+        let endless = FlapSchedule(up: .seconds(15), down: .seconds(15), iterations: 0)
+        #expect(endless.phaseIndex(at: .seconds(15 * 1001) + .milliseconds(1)) == 1001)
+        #expect(endless.phaseIndex(at: .milliseconds(-5)) == 0)
+    }
 }
 
 /// A flap against a real server: phases on schedule, the proxy really changing, and the state restored.

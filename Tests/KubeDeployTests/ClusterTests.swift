@@ -3,12 +3,12 @@ import KubeDeploy
 import Testing
 
 /// The workflow with the real kubectl against a real API server (the kube-harness control plane).
-/// Runs only when `KUBEDEPLOY_KUBECONFIG` names an admin kubeconfig (and `KUBEDEPLOY_KUBECONFIG_LIMITED`
+/// Runs only when `KUBE_HARNESS_KUBECONFIG` names an admin kubeconfig (and `KUBE_HARNESS_LIMITED_KUBECONFIG`
 /// the harness's limited one, for the permission test); nothing plays the proxy's container, so the
 /// configure step only receives the forwarded port.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["KUBEDEPLOY_KUBECONFIG"] != nil), .serialized)
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["KUBE_HARNESS_KUBECONFIG"] != nil), .serialized)
 struct ClusterTests {
-    let kubeconfig = ProcessInfo.processInfo.environment["KUBEDEPLOY_KUBECONFIG"] ?? ""
+    let kubeconfig = ProcessInfo.processInfo.environment["KUBE_HARNESS_KUBECONFIG"] ?? ""
     let namespace = "kd-\(UInt32.random(in: 0...UInt32.max))"
 
     func kubectl(_ kubeconfig: String? = nil, namespace: String? = nil) -> ProcessKubectl {
@@ -89,9 +89,9 @@ struct ClusterTests {
         #expect(try await installer.status().health == .notInstalled)
     }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["KUBEDEPLOY_KUBECONFIG_LIMITED"] != nil))
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["KUBE_HARNESS_LIMITED_KUBECONFIG"] != nil))
     func aLimitedUserIsStoppedInPreflightWithEveryMissingPermission() async throws {
-        let limitedConfig = ProcessInfo.processInfo.environment["KUBEDEPLOY_KUBECONFIG_LIMITED"]!
+        let limitedConfig = ProcessInfo.processInfo.environment["KUBE_HARNESS_LIMITED_KUBECONFIG"]!
         let limited = kubectl(limitedConfig, namespace: "limited")
         // Server-side apply is a patch, which the limited user may not do: the admin creates the target.
         _ = try await kubectl(namespace: "limited").apply([userDeployment(namespace: "limited")], dryRun: .none)

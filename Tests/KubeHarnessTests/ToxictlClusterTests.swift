@@ -82,6 +82,56 @@ struct ToxictlClusterTests {
         return result.stdout.split(separator: "\n").map(String.init).sorted()
     }
 
+    /// Runs a refuse flap of 3 × (400 ms up, 400 ms down) and kills its kubectl port-forward once the first
+    /// DOWN phase has begun; returns how it ended and the due time of every phase it reported.
+    func flapKillingItsPortForward(
+        _ target: [String]
+    ) async throws -> (completed: ProductProcess.Completed, dueTimes: [Int]) {
+        let process = try ProductProcess.start(
+            "toxictl",
+            ["flap", "--mode", "refuse", "--up-ms", "400", "--down-ms", "400", "--iterations", "3"] + target
+                + ["--kubeconfig", self.harness.kubeconfig],
+            unsetting: ["TOXIPROXY_URL", "DEPLOYMENT_NAMESPACE"]
+        )
+        defer { process.cleanUp() }
+        let down = try await process.waitForStdout(within: .seconds(60)) { $0.contains("cycle 1/3  DOWN") }
+        try #require(down != nil, "no DOWN phase: \(process.stdout) \(process.stderr)")
+        let pgrep = try ProductProcess.start(
+            "pgrep",
+            ["-P", "\(process.processIdentifier)", "-f", "port-forward"],
+            executable: URL(fileURLWithPath: "/usr/bin/pgrep")
+        )
+        defer { pgrep.cleanUp() }
+        _ = try await pgrep.waitForExit(within: .seconds(10))
+        let children = pgrep.completed
+        let forwards = children.stdout.split(separator: "\n").compactMap { Int32($0) }
+        try #require(forwards.count == 1, "port-forwards of toxictl: \(children)")
+        kill(forwards[0], SIGKILL)
+        #expect(try await process.waitForExit(within: .seconds(60)), "the flap did not end: \(process.stdout)")
+        let dueTimes = process.stdout.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "(due +") else { return nil }
+            let seconds = line[range.upperBound...].prefix { $0 != "," }.dropLast()
+            return Double(seconds).map { Int(($0 * 1000).rounded()) }
+        }
+        return (process.completed, dueTimes)
+    }
+
+    /// Runs an endless timeout flap and sends it SIGTERM once its first DOWN phase has begun.
+    func flapStoppedBySIGTERM(_ target: [String]) async throws -> ProductProcess.Completed {
+        let process = try ProductProcess.start(
+            "toxictl",
+            ["flap", "--mode", "timeout", "--up-ms", "300", "--down-ms", "5000"] + target
+                + ["--kubeconfig", self.harness.kubeconfig],
+            unsetting: ["TOXIPROXY_URL", "DEPLOYMENT_NAMESPACE"]
+        )
+        defer { process.cleanUp() }
+        let down = try await process.waitForStdout(within: .seconds(60)) { $0.contains("cycle 1  DOWN") }
+        try #require(down != nil, "no DOWN phase: \(process.stdout) \(process.stderr)")
+        process.send(signal: SIGTERM)
+        #expect(try await process.waitForExit(within: .seconds(30)), "the flap did not stop: \(process.stdout)")
+        return process.completed
+    }
+
     /// The edge-endpoint pod of the current rollout: running, ready and not terminating.
     func currentPod(_ namespace: String) async throws -> String {
         let listed = try await self.harness.kubectlChecked([
@@ -180,13 +230,25 @@ struct ToxictlClusterTests {
                     #expect(try await self.toxictl(["outage", "disable"] + target).status == 0)
                     #expect(try await self.roundTrip(host: proxyIP) < baseline + 250)
 
-                    let flap = try await self.toxictl(
-                        ["flap", "--mode", "refuse", "--up-ms", "300", "--down-ms", "300", "--iterations", "2"]
-                            + target
+                    // flap: its port-forward killed mid-run is re-opened, and the schedule does not move.
+                    let flap = try await self.flapKillingItsPortForward(target)
+                    print("toxictl flap (its port-forward killed):\n\(flap.completed.stdout)\(flap.completed.stderr)")
+                    #expect(flap.completed.status == 0, "\(flap.completed)")
+                    #expect(
+                        flap.completed.stdout.contains("the port-forward was lost; re-opening it"),
+                        "\(flap.completed.stdout)"
                     )
-                    #expect(flap.status == 0 && flap.stdout.contains("flap completed"), "\(flap)")
+                    #expect(flap.completed.stdout.contains("flap completed"), "\(flap.completed.stdout)")
+                    #expect(flap.dueTimes == [0, 400, 800, 1200, 1600, 2000], "phases due at \(flap.dueTimes)")
+                    // SIGTERM mid-flap: restored through the live forward, exit 128 + 15.
+                    let stopped = try await self.flapStoppedBySIGTERM(target)
+                    #expect(stopped.status == 143 && stopped.stdout.contains("restored"), "\(stopped)")
                     let afterFlap = try await self.toxictl(["status", "-o", "json"] + target)
                     #expect(afterFlap.status == 0 && afterFlap.stdout.contains(#""health":"healthy""#), "\(afterFlap)")
+                    #expect(
+                        afterFlap.stdout.contains(#""enabled":true"#) && afterFlap.stdout.contains(#""toxics":[]"#),
+                        "not restored after the flaps: \(afterFlap.stdout)"
+                    )
 
                     // disable: our alias and objects gone, the user's alias kept; twice is fine.
                     let disabled = try await self.toxictl(["disable"] + target)

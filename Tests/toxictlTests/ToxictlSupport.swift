@@ -13,7 +13,7 @@ enum Toxictl {
 
     /// A fixed help width, and none of the caller's target or log settings.
     static let environment = ["COLUMNS": "100"]
-    static let unsetting: Set<String> = ["TOXIPROXY_URL", "LOG_LEVEL"]
+    static let unsetting: Set<String> = ["TOXIPROXY_URL", "LOG_LEVEL", "DEPLOYMENT_NAMESPACE", "KUBECONFIG"]
 
     /// Runs `toxictl arguments` to completion (killed and failing after `limit`).
     static func run(
