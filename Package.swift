@@ -172,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeDeployTests",
-            dependencies: ["KubeDeploy"],
+            dependencies: ["KubeDeploy", "KubeHarnessSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -22,13 +22,15 @@ public struct Permission: Sendable, Hashable, CustomStringConvertible {
     var apiGroup: String { resource == "deployments" ? "apps" : "" }
 
     /// Everything enable, disable and status do. Delete is included because a failed enable rolls back
-    /// by deleting what it created.
+    /// by deleting what it created; watch on deployments because `kubectl rollout status` watches (without
+    /// it kubectl falls back to re-listing with back-off, and each rollout is seen seconds late).
     public static func required(for target: KubeTarget) -> [Permission] {
         var permissions: [Permission] = []
         for resource in ["configmaps", "deployments", "services"] {
             for verb in ["get", "list", "create", "patch", "delete"] { permissions.append(Permission(verb, resource)) }
         }
         permissions += [
+            Permission("watch", "deployments"),
             Permission("patch", "deployments", name: target.deployment),
             Permission("get", "pods"),
             Permission("list", "pods"),

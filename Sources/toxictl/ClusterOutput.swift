@@ -20,7 +20,8 @@ enum ClusterOutput {
     static func printPlan(_ plan: InstallPlan, target: KubeTarget, format: OutputOptions.Format) {
         switch format {
         case .text:
-            Console.line("dry run: nothing was changed. The objects and the patch, as YAML:")
+            // A comment, so that everything after the first line is a YAML stream.
+            Console.line("# dry run: nothing was changed. The objects and the patch, as YAML:")
             Console.line(plan.yaml(target: target), terminator: "")
             Console.line("---")
             Console.line("# the API calls, in order:")

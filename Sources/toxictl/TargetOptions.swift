@@ -208,6 +208,11 @@ struct OutputOptions: ParsableArguments {
 
 /// `--dry-run` on every command that changes something.
 struct DryRunOptions: ParsableArguments {
-    @Flag(help: "Print the admin API calls that would be made, and make none. Reads still happen.")
+    @Flag(
+        help: """
+            Print what would change and change nothing: the admin API calls, and with -n the manifests and \
+            the patch as YAML and the Kubernetes API calls. Reads still happen.
+            """
+    )
     var dryRun = false
 }

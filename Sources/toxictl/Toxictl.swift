@@ -8,8 +8,11 @@ struct Toxictl: AsyncParsableCommand {
         abstract: "Test how a service behaves when its network degrades, through a Toxiproxy server.",
         discussion: """
             Every command acts on one proxy (default api_groundlight_ai) of one Toxiproxy admin API: \
-            --admin-url, else $TOXIPROXY_URL, else http://127.0.0.1:8474. It works against this project's \
-            server (`toxictl serve`) and against Shopify's Toxiproxy 2.6 or later.
+            --admin-url, else the Toxiproxy that toxictl installs in the Kubernetes namespace -n (or \
+            $DEPLOYMENT_NAMESPACE), reached over a kubectl port-forward, else $TOXIPROXY_URL, else \
+            http://127.0.0.1:8474. It works against this project's server (`toxictl serve`) and against \
+            Shopify's Toxiproxy 2.6 or later. As a kubectl plugin (linked as kubectl-toxictl): \
+            `kubectl toxictl enable -n edge`.
             """,
         version: ToxictlVersion.current,
         subcommands: [

@@ -1,11 +1,13 @@
 import Foundation
 import KubeDeploy
+import KubeHarnessSupport
 import Testing
 
 /// The workflow with the real kubectl against a real API server (the kube-harness control plane).
 /// Runs only when `KUBE_HARNESS_KUBECONFIG` names an admin kubeconfig (and `KUBE_HARNESS_LIMITED_KUBECONFIG`
-/// the harness's limited one, for the permission test); nothing plays the proxy's container, so the
-/// configure step only receives the forwarded port.
+/// the harness's limited one, for the permission test). The built `toxiproxy-server` plays the proxy pod's
+/// container (`withPodStandIns`), so its readiness is real; the configure step only receives the forwarded
+/// port (toxictl's own cluster tests drive the server behind it).
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["KUBE_HARNESS_KUBECONFIG"] != nil), .serialized)
 struct ClusterTests {
     let kubeconfig = ProcessInfo.processInfo.environment["KUBE_HARNESS_KUBECONFIG"] ?? ""
@@ -58,27 +60,30 @@ struct ClusterTests {
         _ = try await admin.apply(dryRun.manifests, dryRun: .server)
         #expect(try await admin.get(.configMap, name: target.configMapName) == nil)
 
-        let ports = Lines()
-        let report = try await installer.enable { ports.append(String($0)) }
-        #expect(report.created.count == 4)
-        #expect(Int(ports.all.first ?? "") ?? 0 > 0)
-        let routed = try #require(try await admin.get(.deployment, name: "edge-endpoint"))
-        let ip = try #require(report.routes["api.groundlight.ai"])
-        // The API server puts a merged-in entry first; the order of hostAliases does not matter.
-        #expect(
-            Set(Routing.aliases(of: routed)) == [
-                HostAlias(ip: "10.0.0.5", hostnames: ["db.internal"]),
-                HostAlias(ip: ip, hostnames: ["api.groundlight.ai"]),
-            ]
-        )
-        let generation = routed[["metadata", "generation"]]
+        let harness = try #require(KubeHarness.fromEnvironment())
+        try await harness.withPodStandIns(namespace: namespace, selector: target.labelSelector) { _ in
+            let ports = Lines()
+            let report = try await installer.enable { ports.append(String($0)) }
+            #expect(report.created.count == 4)
+            #expect(Int(ports.all.first ?? "") ?? 0 > 0)
+            let routed = try #require(try await admin.get(.deployment, name: "edge-endpoint"))
+            let ip = try #require(report.routes["api.groundlight.ai"])
+            // The API server puts a merged-in entry first; the order of hostAliases does not matter.
+            #expect(
+                Set(Routing.aliases(of: routed)) == [
+                    HostAlias(ip: "10.0.0.5", hostnames: ["db.internal"]),
+                    HostAlias(ip: ip, hostnames: ["api.groundlight.ai"]),
+                ]
+            )
+            let generation = routed[["metadata", "generation"]]
 
-        let rerun = try await installer.enable { _ in }
-        #expect(rerun.changedNothing)
-        #expect(try await admin.get(.deployment, name: "edge-endpoint")?[["metadata", "generation"]] == generation)
+            let rerun = try await installer.enable { _ in }
+            #expect(rerun.changedNothing)
+            #expect(try await admin.get(.deployment, name: "edge-endpoint")?[["metadata", "generation"]] == generation)
 
-        let status = try await installer.status()
-        #expect(status.health == .healthy, "\(status.problems)")
+            let status = try await installer.status()
+            #expect(status.health == .healthy, "\(status.problems)")
+        }
 
         let disabled = try await installer.disable()
         #expect(disabled.wasInstalled && disabled.deleted.count == 4)
@@ -93,8 +98,11 @@ struct ClusterTests {
     func aLimitedUserIsStoppedInPreflightWithEveryMissingPermission() async throws {
         let limitedConfig = ProcessInfo.processInfo.environment["KUBE_HARNESS_LIMITED_KUBECONFIG"]!
         let limited = kubectl(limitedConfig, namespace: "limited")
-        // Server-side apply is a patch, which the limited user may not do: the admin creates the target.
-        _ = try await kubectl(namespace: "limited").apply([userDeployment(namespace: "limited")], dryRun: .none)
+        // Server-side apply is a patch, which the limited user may not do: the admin creates the target, and
+        // removes it after (other tests use the namespace too).
+        let admin = kubectl(namespace: "limited")
+        _ = try await admin.apply([userDeployment(namespace: "limited")], dryRun: .none)
+
         let target = try KubeTarget(namespace: "limited", kubeconfig: limitedConfig)
         let error = try await #require(throws: KubeDeployError.self) {
             try await Installer(target: target, kubectl: limited).enable { _ in }
@@ -108,5 +116,6 @@ struct ClusterTests {
         }
         #expect(!error.message.contains("create configmaps"))
         #expect(try await limited.list(.configMap, selector: target.labelSelector).isEmpty)
+        _ = try await admin.delete(.deployment, name: "edge-endpoint")
     }
 }

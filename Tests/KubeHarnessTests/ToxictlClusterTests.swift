@@ -268,7 +268,8 @@ struct ToxictlClusterTests {
         }
     }
 
-    /// Routed to a proxy that is gone: the endpoint is cut off, and status says so with a non-zero exit.
+    /// Routed to a proxy whose pod was deleted and whose new pod never becomes ready (nothing plays it any
+    /// more): the endpoint is cut off, and status says so with a non-zero exit.
     @Test func statusFlagsAnEndpointRoutedToAMissingProxy() async throws {
         try await withEchoServer { echoPort in
             try await self.harness.withNamespace("toxictl-cut") { namespace in
@@ -282,7 +283,9 @@ struct ToxictlClusterTests {
                     let enabled = try await self.toxictl(["enable"] + target)
                     #expect(enabled.status == 0, "\(enabled)")
                 }
-                try await self.harness.kubectlChecked(["-n", namespace, "delete", "deployment", Self.proxyDeployment])
+                try await self.harness.kubectlChecked([
+                    "-n", namespace, "delete", "pods", "-l", Self.selector, "--wait=false",
+                ])
                 let status = try await self.toxictl(["status"] + target)
                 print("toxictl status (proxy deleted):\n\(status.stdout)")
                 #expect(status.status == 2, "\(status)")
@@ -296,6 +299,10 @@ struct ToxictlClusterTests {
     @Test(.enabled(if: KubeHarness.fromEnvironment()?.limitedKubeconfig != nil))
     func enableWithoutPermissionsChangesNothing() async throws {
         let limited = try #require(self.harness.limitedKubeconfig)
+        // The namespace outlives the test (the harness made it): start from no Deployment of anyone's.
+        try await self.harness.kubectlChecked([
+            "-n", "limited", "delete", "deployment", "edge-endpoint", "--ignore-not-found",
+        ])
         try await self.harness.apply(
             Self.edgeEndpoint(namespace: "limited"),
             namespace: "limited",
