@@ -132,6 +132,18 @@ struct ToxictlClusterTests {
         return process.completed
     }
 
+    /// Whether a byte sent through the proxy gets no echo within `window` (a timeout toxic holds it).
+    func noEcho(host: String, within window: Duration) async throws -> Bool {
+        let connection = try await TCPTestClient.connect(host: host, port: 10443)
+        return try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "x"))
+            let watcher = ConnectionWatcher(inbound)
+            let echoed = await watcher.waitForBytes(1, timeout: window)
+            await watcher.stop()
+            return !echoed
+        }
+    }
+
     /// The edge-endpoint pod of the current rollout: running, ready and not terminating.
     func currentPod(_ namespace: String) async throws -> String {
         let listed = try await self.harness.kubectlChecked([
@@ -223,6 +235,10 @@ struct ToxictlClusterTests {
                         ["timeout", "enable", "--timeout-ms", "0"] + target
                     )
                     #expect(timeout.status == 0 && timeout.stdout.contains("timeout_up"), "\(timeout)")
+                    #expect(
+                        try await self.noEcho(host: proxyIP, within: .milliseconds(800)),
+                        "data went through a timeout"
+                    )
                     #expect(try await self.toxictl(["timeout", "disable"] + target).status == 0)
                     let outage = try await self.toxictl(["outage", "enable"] + target)
                     #expect(outage.status == 0, "\(outage)")

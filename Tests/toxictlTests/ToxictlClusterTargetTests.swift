@@ -44,4 +44,31 @@ struct ToxictlClusterTargetTests {
         #expect(result.status == 1, "\(command): \(result)")
         #expect(result.stderr.contains("The connection to the server 127.0.0.1:1 was refused"), "\(result.stderr)")
     }
+
+    /// Linked as `kubectl-toxictl` on PATH, it runs as `kubectl toxictl ...` (kubectl's plugin convention:
+    /// kubectl finds the executable by name and passes every argument after the plugin name through).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl")))
+    func itRunsAsAKubectlPlugin() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plugin-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let toxictl = try ProductProcess.locate("toxictl")
+        try FileManager.default.createSymbolicLink(
+            at: directory.appendingPathComponent("kubectl-toxictl"),
+            withDestinationURL: toxictl
+        )
+        let path = directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let process = try ProductProcess.start(
+            "kubectl",
+            ["toxictl", "status", "-n", "edge", "--admin-url", "http://127.0.0.1:1"],
+            executable: URL(fileURLWithPath: "/usr/bin/kubectl"),
+            environment: ["PATH": path],
+            unsetting: ["KUBECONFIG", "DEPLOYMENT_NAMESPACE", "TOXIPROXY_URL"]
+        )
+        defer { process.cleanUp() }
+        #expect(try await process.waitForExit(within: .seconds(10)))
+        // toxictl itself answered: its own usage error for -n with --admin-url, through kubectl.
+        #expect(process.completed.status == 64, "\(process.completed)")
+        #expect(process.completed.stderr.contains("--admin-url and --namespace"), "\(process.completed)")
+    }
 }
