@@ -20,7 +20,7 @@ struct Flap: AsyncParsableCommand {
     )
 
     @OptionGroup var target: TargetOptions
-    @OptionGroup var names: ToxicNameOptions
+    @OptionGroup var names: TimeoutToxicNameOptions
     @OptionGroup var dryRun: DryRunOptions
 
     @Option(help: "DOWN means refuse (proxy disabled) or timeout (timeout toxics).")

@@ -63,6 +63,11 @@ struct Serve: AsyncParsableCommand {
         )
         do {
             try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw CLIError(
+                "cannot listen on \(host):\(self.port): the address is already in use (Address already in use); "
+                    + "stop what listens there (another `toxictl serve` or Toxiproxy?), or pick another --port."
+            )
         } catch {
             throw CLIError("the server stopped: \(error)")
         }

@@ -61,6 +61,34 @@ struct ServerLimitsTests {
     }
 }
 
+extension ServerLimitsTests {
+    /// A body over the limit gets its 413, then the connection closes at once: the rest of the body is never
+    /// read, so the connection could carry no other request, and it used to sit until the read timeout.
+    @Test(.timeLimit(.minutes(1)))
+    func anOversizedBodyGets413AndItsConnectionClosesAtOnce() async throws {
+        try await withTestServer { server in
+            let connection = try await TCPTestClient.connect(port: server.adminPort)
+            try await connection.executeThenClose { inbound, outbound in
+                let watcher = ConnectionWatcher(inbound)
+                let size = 2 * 1024 * 1024
+                let start = ContinuousClock.now
+                try await outbound.write(
+                    ByteBuffer(string: "POST /proxies HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n")
+                )
+                // The server may stop reading (and the write then fail) once it has answered.
+                try? await outbound.write(ByteBuffer(repeating: UInt8(ascii: " "), count: size))
+                let closed = try #require(await watcher.waitForClose(timeout: .seconds(10)))
+                let answer = String(decoding: watcher.received, as: UTF8.self)
+                #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")
+                #expect(answer.contains(#""status":413"#), "\(answer)")
+                #expect(closed - start < .seconds(2), "closed after \(closed - start)")
+                await watcher.stop()
+            }
+            #expect(try await server.admin.get("/version").status == 200)
+        }
+    }
+}
+
 extension Sequence {
     fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var results: [T] = []

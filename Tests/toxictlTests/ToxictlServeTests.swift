@@ -72,6 +72,8 @@ struct ToxictlServeTests {
             let result = try await Toxictl.run(["serve", "--host", "127.0.0.1", "--port", "\(port)"])
             #expect(result.status == 1 && result.exitedNormally, "\(result)")
             #expect(result.stderr.contains("Address already in use"), "\(result)")
+            #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)"), "the address is not named: \(result)")
+            #expect(result.stderr.contains("--port"), "no way out named: \(result)")
         }
     }
 
