@@ -59,10 +59,16 @@ struct DataIntegrityTests {
                 let port = try await server.createProxy(name: "seq", upstreamPort: echoPort)
                 let connection = try await TCPTestClient.connect(port: port)
                 let count = 65535
+                let toggled = SharedCounter()
                 let toggles = try await connection.executeThenClose { inbound, outbound in
                     try await withThrowingTaskGroup(of: Int?.self) { group in
                         group.addTask {
                             for sequence in 0..<count {
+                                // The last quarter waits for three toggle rounds, so that the toxics change
+                                // under traffic however fast the stream and however slow the admin calls.
+                                if sequence == count * 3 / 4 {
+                                    _ = await eventually(timeout: .seconds(30)) { toggled.count >= 3 }
+                                }
                                 var buffer = ByteBuffer()
                                 buffer.writeInteger(UInt16(sequence))
                                 try await outbound.write(buffer)
@@ -104,6 +110,7 @@ struct DataIntegrityTests {
                                     throw error
                                 }
                                 toggles += 1
+                                toggled.increment()
                             }
                             return toggles
                         }
