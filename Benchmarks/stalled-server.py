@@ -10,6 +10,7 @@ cells must read "did not finish", while the run goes on and writes the table.
 """
 
 import json
+import signal
 import socket
 import sys
 import threading
@@ -96,6 +97,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # The benchmark's children may inherit a blocked SIGTERM: unblock it, so its SIGTERM ends this at once.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     args = sys.argv[1:]
     host = args[args.index("-host") + 1] if "-host" in args else "127.0.0.1"
     port = int(args[args.index("-port") + 1]) if "-port" in args else 8474

@@ -451,7 +451,7 @@ private func unfinishedCell(_ error: any Error, since start: UInt64) -> String? 
         return "did not finish: stopped after \(elapsed) (\(error.budgetSeconds) s budget) at \(error.step)"
     case let error as TimedOut:
         let limit = formatSeconds(Double(error.timeout.nanoseconds) / 1e9)
-        return "did not finish: stopped after \(elapsed) at \(error.what) (nothing within \(limit))"
+        return "did not finish: stopped after \(elapsed) at \(error.what), nothing within \(limit)"
     default:
         return nil
     }

@@ -50,19 +50,18 @@ enum Clients {
                 // One deadline for the whole batch: waiting for each connection in turn with its own
                 // timeout would add them up (200 stuck connections × 30 s) and hang the run.
                 let deadline = Deadline(timeout)
-                let seconds = timeout.nanoseconds / 1_000_000_000
                 var firstError: (any Error)?
                 for (index, (connected, ready)) in pending.enumerated() {
                     let which = "connection \(opened + index + 1) of \(count) to port \(port)"
                     var appended = false
                     do {
                         channels.append(
-                            try await connected.get(within: deadline.remaining, "\(which): connect (\(seconds) s per batch)")
+                            try await connected.get(within: deadline.remaining, "\(which): connect (batch of \(size))")
                         )
                         appended = true
                         try await ready.futureResult.get(
                             within: deadline.remaining,
-                            "\(which): first bytes (\(seconds) s per batch of \(size))"
+                            "\(which): first bytes (batch of \(size))"
                         )
                     } catch {
                         // A connection that completes after its wait gave up is not in `channels`: close it then.

@@ -143,7 +143,6 @@ struct Workloads: Sendable {
         // Shared deadlines: the connections run at once, so their waits must not add up.
         let connectDeadline = Deadline(.seconds(10))
         let doneDeadline = Deadline(timeout + .seconds(10))
-        let seconds = timeout.nanoseconds / 1_000_000_000
         for (index, (channel, done)) in runs.enumerated() {
             let which = "connection \(index + 1) of \(connections) to port \(port)"
             var appended = false
@@ -152,7 +151,7 @@ struct Workloads: Sendable {
                 appended = true
                 samples += try await done.futureResult.get(
                     within: doneDeadline.remaining,
-                    "\(which): \(warmup + perConnection) round trips (\(seconds) s)"
+                    "\(which): \(warmup + perConnection) round trips"
                 )
             } catch {
                 if !appended {
@@ -181,7 +180,7 @@ struct Workloads: Sendable {
         for (index, future) in futures.enumerated() {
             try await future.get(
                 within: deadline.remaining,
-                "set-up loop \(index + 1) of \(workers) (\(perWorker) connections to port \(port), 120 s)"
+                "set-up loop \(index + 1) of \(workers) (\(perWorker) connections to port \(port))"
             )
         }
         let seconds = Double(nowNanos() - start) / 1e9
