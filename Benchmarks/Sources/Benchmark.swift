@@ -123,18 +123,32 @@ struct Benchmark {
         adminGroup: any EventLoopGroup
     ) async throws -> [Row] {
         var running: [RunningServer] = []
+        var notStarted: [String: String] = [:]
         do {
             for server in servers {
-                running.append(
-                    try await RunningServer.start(
-                        label: server.label,
-                        path: server.path,
-                        upstreams: workloads.upstreams,
-                        group: adminGroup
+                do {
+                    running.append(
+                        try await RunningServer.start(
+                            label: server.label,
+                            path: server.path,
+                            upstreams: workloads.upstreams,
+                            group: adminGroup
+                        )
                     )
-                )
+                } catch let error where server.label != "ours" {
+                    // A compare server that cannot even be set up has its cells say so; ours is still measured.
+                    progress("[\(server.label)] did not start: \(error)")
+                    notStarted[server.label] = "did not start: "
+                        + "\(error)".split(whereSeparator: { $0 == "\n" || $0 == "|" }).joined(separator: " ")
+                }
             }
-            let rows = await self.runWorkloads(workloads, running: running, servers: servers)
+            let started = servers.filter { server in running.contains { $0.label == server.label } }
+            var rows = await self.runWorkloads(workloads, running: running, servers: started)
+            for (label, reason) in notStarted {
+                for index in rows.indices {
+                    rows[index].set(reason, for: column(label))
+                }
+            }
             for server in running { await server.process.stop() }
             return rows
         } catch {
@@ -154,17 +168,22 @@ struct Benchmark {
         let only = self.options.only
         let sizes = self.sizes
         let endpoints: [Endpoint] = [.direct] + running.map { .server($0) }
+        let budgets = Budgets(sizes)
         var rows: [Row] = []
 
         if only.contains(.bulk) {
             var one = Row(title: "bulk throughput, 1 stream (MiB/s)", goal: .ratioAtLeast(0.5))
             var eight = Row(title: "bulk throughput, 8 streams (MiB/s)", goal: .ratioAtLeast(0.5))
+            var unfinishedOne: Set<String> = []
+            var unfinishedEight: Set<String> = []
             for run in 1...runs {
                 for endpoint in endpoints {
-                    await record(&one, endpoint.label, "bulk 1 stream, run \(run)") {
+                    await record(&one, endpoint.label, "bulk 1 stream, run \(run)", budget: budgets.bulk1,
+                                 unfinished: &unfinishedOne) {
                         try await workloads.bulk(endpoint, streams: 1, bytesPerStream: sizes.bulkBytes1)
                     }
-                    await record(&eight, endpoint.label, "bulk 8 streams, run \(run)") {
+                    await record(&eight, endpoint.label, "bulk 8 streams, run \(run)", budget: budgets.bulk8,
+                                 unfinished: &unfinishedEight) {
                         try await workloads.bulk(endpoint, streams: 8, bytesPerStream: sizes.bulkBytesPerStream8)
                     }
                 }
@@ -175,9 +194,11 @@ struct Benchmark {
         if only.contains(.rr) {
             var p50 = Row(title: "1-byte request/response, kept-alive, p50 (µs)", goal: .ratioAtMost(1.6))
             var p99 = Row(title: "1-byte request/response, kept-alive, p99 (µs)", goal: .ratioAtMost(2.5))
+            var unfinished: Set<String> = []
             for run in 1...runs {
                 for endpoint in endpoints {
-                    await recordPercentiles(&p50, &p99, endpoint.label, "request/response, run \(run)") {
+                    await recordPercentiles(&p50, &p99, endpoint.label, "request/response, run \(run)",
+                                            budget: budgets.requestResponse, unfinished: &unfinished) {
                         try await workloads.requestResponse(endpoint)
                     }
                 }
@@ -191,9 +212,11 @@ struct Benchmark {
                 title: "connection set-up: connect, 1-byte round trip, close (conn/s, \(parallel) in parallel)",
                 goal: .ratioAtLeast(0.5)
             )
+            var unfinished: Set<String> = []
             for run in 1...runs {
                 for endpoint in endpoints {
-                    await record(&setup, endpoint.label, "connection set-up, run \(run)") {
+                    await record(&setup, endpoint.label, "connection set-up, run \(run)", budget: budgets.setup,
+                                 unfinished: &unfinished) {
                         try await workloads.connectionSetup(endpoint)
                     }
                 }
@@ -207,9 +230,11 @@ struct Benchmark {
                 title: "memory per idle proxied connection, RSS delta at \(connections) (KiB)",
                 goal: .atMost(16)
             )
+            var unfinished: Set<String> = []
             for run in 1...runs {
                 for server in servers {
-                    await record(&memory, server.label, "idle memory, run \(run)") {
+                    await record(&memory, server.label, "idle memory, run \(run)", budget: budgets.memory,
+                                 unfinished: &unfinished) {
                         try await workloads.idleMemory(label: server.label, path: server.path)
                     }
                 }
@@ -226,7 +251,8 @@ struct Benchmark {
             for run in 1...runs {
                 for server in running where !timedOut.contains(server.label) {
                     var censored = false
-                    await recordPercentiles(&p50, &p99, server.label, "admin API under load, run \(run)") {
+                    await recordPercentiles(&p50, &p99, server.label, "admin API under load, run \(run)",
+                                            budget: budgets.admin, unfinished: &timedOut) {
                         let result = try await workloads.adminLatency(server)
                         censored = result.timedOut
                         return result.latencies
@@ -245,7 +271,7 @@ struct Benchmark {
         }
 
         if only.contains(.latency) {
-            rows += await self.latencyAccuracy(workloads: workloads, endpoints: endpoints)
+            rows += await self.latencyAccuracy(workloads: workloads, endpoints: endpoints, budget: budgets.latency)
         }
 
         if only.contains(.bandwidth) {
@@ -255,8 +281,9 @@ struct Benchmark {
             for run in 1...runs {
                 for server in running where !unsupported.contains(server.label) {
                     progress("[\(server.label)] bandwidth toxic, run \(run)")
+                    let start = nowNanos()
                     do {
-                        switch try await workloads.bandwidth(server) {
+                        switch try await WorkloadBudget.run(seconds: budgets.bandwidth, { try await workloads.bandwidth(server) }) {
                         case .rate(let rate):
                             progress("  \(formatNumber(rate))")
                             bandwidth.add(rate, to: column(server.label))
@@ -266,7 +293,12 @@ struct Benchmark {
                         }
                     } catch {
                         progress("  failed: \(error)")
-                        bandwidth.set("failed", for: column(server.label))
+                        if let cell = unfinishedCell(error, since: start) {
+                            unsupported.insert(server.label)
+                            bandwidth.set(cell, for: column(server.label))
+                        } else {
+                            bandwidth.set("failed", for: column(server.label))
+                        }
                     }
                 }
             }
@@ -277,36 +309,47 @@ struct Benchmark {
 
     /// Delay added by a 100 ms latency toxic: each proxied round trip minus the same run's mean direct
     /// round trip. The direct column shows that baseline (the plain round trip), not a delay.
-    private func latencyAccuracy(workloads: Workloads, endpoints: [Endpoint]) async -> [Row] {
+    private func latencyAccuracy(workloads: Workloads, endpoints: [Endpoint], budget: Int64) async -> [Row] {
         var mean = Row(title: "latency toxic 100 ms: mean added delay (ms)", goal: .within(centre: 100, tolerance: 1))
         var p99 = Row(title: "latency toxic 100 ms: p99 added delay (ms)", goal: .atMost(103))
         mean.comparesToDirect = false
         p99.comparesToDirect = false
+        var unfinished: Set<String> = []
         for run in 1...self.options.runs {
             progress("[direct] latency baseline, run \(run)")
             let baseline: [Double]
+            let baselineStart = nowNanos()
             do {
-                baseline = try await workloads.latencyRoundTrips(.direct)
+                baseline = try await WorkloadBudget.run(seconds: budget) { try await workloads.latencyRoundTrips(.direct) }
             } catch {
                 progress("  failed: \(error)")
+                if let cell = unfinishedCell(error, since: baselineStart) {
+                    mean.set(cell, for: .direct)
+                    p99.set(cell, for: .direct)
+                }
                 continue
             }
             let baselineMean = Stats.mean(baseline)
             progress("  mean round trip \(formatNumber(baselineMean)) ms")
             mean.add(baselineMean, to: .direct)
             p99.add(Stats.percentile(baseline, 99), to: .direct)
-            for endpoint in endpoints.dropFirst() {
+            for endpoint in endpoints.dropFirst() where !unfinished.contains(endpoint.label) {
                 progress("[\(endpoint.label)] latency toxic accuracy, run \(run)")
+                let start = nowNanos()
                 do {
-                    let delays = try await workloads.latencyRoundTrips(endpoint).map { $0 - baselineMean }
+                    let delays = try await WorkloadBudget.run(seconds: budget) {
+                        try await workloads.latencyRoundTrips(endpoint)
+                    }.map { $0 - baselineMean }
                     let (delayMean, delayTail) = (Stats.mean(delays), Stats.percentile(delays, 99))
                     progress("  mean \(formatNumber(delayMean)), p99 \(formatNumber(delayTail))")
                     mean.add(Stats.mean(delays), to: column(endpoint.label))
                     p99.add(Stats.percentile(delays, 99), to: column(endpoint.label))
                 } catch {
                     progress("  failed: \(error)")
-                    mean.set("failed", for: column(endpoint.label))
-                    p99.set("failed", for: column(endpoint.label))
+                    let cell = unfinishedCell(error, since: start)
+                    if cell != nil { unfinished.insert(endpoint.label) }
+                    mean.set(cell ?? "failed", for: column(endpoint.label))
+                    p99.set(cell ?? "failed", for: column(endpoint.label))
                 }
             }
         }
@@ -372,16 +415,74 @@ private func column(_ label: String) -> Row.Column {
     }
 }
 
-/// Runs one measurement and adds its figure to the row; a failure marks the cell and the run goes on.
-private func record(_ row: inout Row, _ label: String, _ what: String, _ body: () async throws -> Double) async {
+/// Seconds each workload's run may take before it counts as not finished: generous for a working server
+/// on a busy machine (each is well above the run's own inner timeouts where it has them), and short
+/// enough that a server which cannot complete a workload costs minutes, not hours.
+struct Budgets: Sendable {
+    let bulk1: Int64
+    let bulk8: Int64
+    let requestResponse: Int64 = 150
+    let setup: Int64 = 150
+    let memory: Int64
+    let admin: Int64
+    let latency: Int64 = 150
+    let bandwidth: Int64
+
+    init(_ sizes: Sizes) {
+        // The bulk workload's own wait is 30 s + 1 s per 20 MiB, after up to 10 s per connect.
+        self.bulk1 = 60 + Int64(sizes.bulkBytes1 / (20 << 20))
+        self.bulk8 = 120 + Int64(8 * sizes.bulkBytesPerStream8 / (20 << 20))
+        // Server start (20 s), 20 s per batch of 250 connections (warm-up batch included), two RSS waits of 15 s.
+        let batches = Int64((sizes.idleConnections + 249) / 250) + 1
+        self.memory = 60 + 20 * batches + 30
+        // 30 s per batch of 200 streams, the add/remove budget, one call's 30 s timeout, and slack.
+        let streamBatches = Int64((sizes.adminStreams + 199) / 200)
+        self.admin = 30 * streamBatches + Int64(sizes.adminBudgetSeconds) + 30 + 20
+        self.bandwidth = 100 + Int64(sizes.bandwidthBytes / 200_000)
+    }
+}
+
+/// The cell of a run that a server could not complete in time (its budget ran out, or one wait in it made no
+/// progress within that wait's timeout), with how long it ran and the step it was at; nil for other failures.
+private func unfinishedCell(_ error: any Error, since start: UInt64) -> String? {
+    let elapsed = formatSeconds(Double(nowNanos() - start) / 1e9)
+    switch error {
+    case let error as DidNotFinish:
+        return "did not finish: stopped after \(elapsed) (\(error.budgetSeconds) s budget) at \(error.step)"
+    case let error as TimedOut:
+        let limit = formatSeconds(Double(error.timeout.nanoseconds) / 1e9)
+        return "did not finish: stopped after \(elapsed) at \(error.what), nothing within \(limit)"
+    default:
+        return nil
+    }
+}
+
+/// Runs one measurement within its budget and adds its figure to the row; a failure marks the cell and the
+/// run goes on. A run the server did not finish marks the cell "did not finish", and that endpoint's later
+/// runs of the workload are skipped (they would only spend the budget again).
+private func record(
+    _ row: inout Row,
+    _ label: String,
+    _ what: String,
+    budget: Int64,
+    unfinished: inout Set<String>,
+    _ body: () async throws -> Double
+) async {
+    guard !unfinished.contains(label) else { return }
     progress("[\(label)] \(what)")
+    let start = nowNanos()
     do {
-        let value = try await body()
+        let value = try await WorkloadBudget.run(seconds: budget, body)
         progress("  \(formatNumber(value))")
         row.add(value, to: column(label))
     } catch {
         progress("  failed: \(error)")
-        row.set("failed", for: column(label))
+        if let cell = unfinishedCell(error, since: start) {
+            unfinished.insert(label)
+            row.set(cell, for: column(label))
+        } else {
+            row.set("failed", for: column(label))
+        }
     }
 }
 
@@ -391,11 +492,15 @@ private func recordPercentiles(
     _ p99: inout Row,
     _ label: String,
     _ what: String,
+    budget: Int64,
+    unfinished: inout Set<String>,
     _ body: () async throws -> [Double]
 ) async {
+    guard !unfinished.contains(label) else { return }
     progress("[\(label)] \(what)")
+    let start = nowNanos()
     do {
-        let samples = try await body()
+        let samples = try await WorkloadBudget.run(seconds: budget, body)
         guard !samples.isEmpty else { throw BenchmarkError("no samples") }
         let (median, tail) = (Stats.percentile(samples, 50), Stats.percentile(samples, 99))
         progress("  p50 \(formatNumber(median)), p99 \(formatNumber(tail)) (\(samples.count) samples)")
@@ -403,7 +508,9 @@ private func recordPercentiles(
         p99.add(tail, to: column(label))
     } catch {
         progress("  failed: \(error)")
-        p50.set("failed", for: column(label))
-        p99.set("failed", for: column(label))
+        let cell = unfinishedCell(error, since: start)
+        if cell != nil { unfinished.insert(label) }
+        p50.set(cell ?? "failed", for: column(label))
+        p99.set(cell ?? "failed", for: column(label))
     }
 }

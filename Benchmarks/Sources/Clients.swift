@@ -47,12 +47,27 @@ enum Clients {
                     connected.whenFailure { ready.fail($0) }
                     pending.append((connected, ready))
                 }
+                // One deadline for the whole batch: waiting for each connection in turn with its own
+                // timeout would add them up (200 stuck connections × 30 s) and hang the run.
+                let deadline = Deadline(timeout)
                 var firstError: (any Error)?
-                for (connected, ready) in pending {
+                for (index, (connected, ready)) in pending.enumerated() {
+                    let which = "connection \(opened + index + 1) of \(count) to port \(port)"
+                    var appended = false
                     do {
-                        channels.append(try await connected.get(within: timeout, "connect to port \(port)"))
-                        try await ready.futureResult.get(within: timeout, "first bytes on port \(port)")
+                        channels.append(
+                            try await connected.get(within: deadline.remaining, "\(which): connect (batch of \(size))")
+                        )
+                        appended = true
+                        try await ready.futureResult.get(
+                            within: deadline.remaining,
+                            "\(which): first bytes (batch of \(size))"
+                        )
                     } catch {
+                        // A connection that completes after its wait gave up is not in `channels`: close it then.
+                        if !appended {
+                            connected.whenSuccess { channel in channel.close(promise: nil) }
+                        }
                         firstError = firstError ?? error
                     }
                 }
@@ -68,8 +83,11 @@ enum Clients {
 
     static func closeAll(_ channels: [any Channel]) async {
         let futures = channels.map { $0.close() }
-        for future in futures {
-            _ = try? await future.get(within: .seconds(10), "close")
+        let deadline = Deadline(.seconds(10))
+        await outsideBudget {
+            for future in futures {
+                _ = try? await future.get(within: deadline.remaining, "close")
+            }
         }
     }
 }

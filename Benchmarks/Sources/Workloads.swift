@@ -140,11 +140,23 @@ struct Workloads: Sendable {
         var samples: [UInt64] = []
         var channels: [any Channel] = []
         var firstError: (any Error)?
-        for (channel, done) in runs {
+        // Shared deadlines: the connections run at once, so their waits must not add up.
+        let connectDeadline = Deadline(.seconds(10))
+        let doneDeadline = Deadline(timeout + .seconds(10))
+        for (index, (channel, done)) in runs.enumerated() {
+            let which = "connection \(index + 1) of \(connections) to port \(port)"
+            var appended = false
             do {
-                channels.append(try await channel.get(within: .seconds(10), "connect to port \(port)"))
-                samples += try await done.futureResult.get(within: timeout, "round trips on port \(port)")
+                channels.append(try await channel.get(within: connectDeadline.remaining, "\(which): connect"))
+                appended = true
+                samples += try await done.futureResult.get(
+                    within: doneDeadline.remaining,
+                    "\(which): \(warmup + perConnection) round trips"
+                )
             } catch {
+                if !appended {
+                    channel.whenSuccess { $0.close(promise: nil) }
+                }
                 firstError = firstError ?? error
             }
         }
@@ -164,8 +176,12 @@ struct Workloads: Sendable {
         let futures = (0..<workers).map { _ in
             SetupWorker(eventLoop: self.clientGroup.next(), port: port, count: perWorker).run()
         }
-        for future in futures {
-            try await future.get(within: .seconds(120), "connection set-up loop on port \(port)")
+        let deadline = Deadline(.seconds(120))
+        for (index, future) in futures.enumerated() {
+            try await future.get(
+                within: deadline.remaining,
+                "set-up loop \(index + 1) of \(workers) (\(perWorker) connections to port \(port))"
+            )
         }
         let seconds = Double(nowNanos() - start) / 1e9
         return Double(workers * perWorker) / seconds
@@ -193,7 +209,7 @@ struct Workloads: Sendable {
             return Double(after - before) / Double(count) / 1024
         } catch {
             await Clients.closeAll(channels)
-            await server.stop()
+            await outsideBudget { await server.stop() }
             throw error
         }
     }
@@ -287,10 +303,10 @@ struct Workloads: Sendable {
             samples.latencies.append(Double(timeout.nanoseconds) / 1e6)
             samples.timedOut = true
         } catch {
-            await self.stopStreams(channels, server: server, removeToxic: toxicMayExist)
+            await outsideBudget { await self.stopStreams(channels, server: server, removeToxic: toxicMayExist) }
             throw error
         }
-        await self.stopStreams(channels, server: server, removeToxic: toxicMayExist)
+        await outsideBudget { await self.stopStreams(channels, server: server, removeToxic: toxicMayExist) }
         return samples
     }
 
@@ -346,7 +362,9 @@ struct Workloads: Sendable {
             try await admin.removeToxic(proxy: RunningServer.echoProxy, name: "bench_accuracy")
             return samples
         } catch {
-            _ = try? await admin.removeToxic(proxy: RunningServer.echoProxy, name: "bench_accuracy")
+            _ = await outsideBudget {
+                try? await admin.removeToxic(proxy: RunningServer.echoProxy, name: "bench_accuracy", timeout: .seconds(10))
+            }
             throw error
         }
     }
@@ -374,7 +392,9 @@ struct Workloads: Sendable {
             try await admin.removeToxic(proxy: RunningServer.sourceProxy, name: "bench_bandwidth")
             return result
         } catch {
-            _ = try? await admin.removeToxic(proxy: RunningServer.sourceProxy, name: "bench_bandwidth")
+            _ = await outsideBudget {
+                try? await admin.removeToxic(proxy: RunningServer.sourceProxy, name: "bench_bandwidth", timeout: .seconds(10))
+            }
             throw error
         }
     }
