@@ -21,17 +21,21 @@ Every network target is 127.0.0.1. Every wait is a bounded poll with a deadline.
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import socketserver
-import subprocess
-import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
+
+from compat_support import (
+    LOOPBACK,
+    SOCKET_TIMEOUT_S,
+    free_port,
+    split_host_port,
+    recv_exactly,
+    connect,
+)
 
 # No HTTP proxy from the environment between `requests` (used by the driver) and our loopback server.
 for _variable in ("NO_PROXY", "no_proxy"):
@@ -42,31 +46,11 @@ from chaostoxi.proxy import actions as proxy_actions  # noqa: E402
 from chaostoxi.proxy import probes as proxy_probes  # noqa: E402
 from chaostoxi.toxic import actions as toxic_actions  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SERVER_BIN = REPO_ROOT / ".build" / "debug" / "toxiproxy-server"
 
-STARTUP_DEADLINE_S = 30.0
-POLL_INTERVAL_S = 0.05
-SHUTDOWN_DEADLINE_S = 5.0
-SOCKET_TIMEOUT_S = 5.0
 HTTP_TIMEOUT_S = 5.0
-MAX_START_ATTEMPTS = 5
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    """A port that was free on 127.0.0.1 a moment ago (the caller retries on a race)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
-
-
-def split_host_port(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 def unique_name(prefix: str) -> str:
@@ -91,32 +75,6 @@ def recv_until_eof(sock: socket.socket, *, deadline_s: float) -> tuple[bytes, fl
         if not chunk:
             return b"".join(chunks), time.monotonic() - started
         chunks.append(chunk)
-
-
-def recv_exactly(sock: socket.socket, count: int, *, deadline_s: float = SOCKET_TIMEOUT_S) -> bytes:
-    """Read exactly `count` bytes or fail: EOF, socket timeout or overall deadline."""
-    deadline = time.monotonic() + deadline_s
-    chunks = []
-    received = 0
-    while received < count:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"deadline: got {received} of {count} bytes")
-        sock.settimeout(min(remaining, SOCKET_TIMEOUT_S))
-        chunk = sock.recv(min(65536, count - received))
-        if not chunk:
-            raise AssertionError(f"connection closed after {received} of {count} bytes")
-        chunks.append(chunk)
-        received += len(chunk)
-    return b"".join(chunks)
-
-
-def connect(address: str) -> socket.socket:
-    host, port = split_host_port(address)
-    assert host == LOOPBACK, f"tests only talk to 127.0.0.1, got {address!r}"
-    sock = socket.create_connection((host, port), timeout=SOCKET_TIMEOUT_S)
-    sock.settimeout(SOCKET_TIMEOUT_S)
-    return sock
 
 
 def round_trip(address: str, payload: bytes = b"ping\n", *, deadline_s: float = SOCKET_TIMEOUT_S):
@@ -172,109 +130,6 @@ class Admin:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-class _EchoHandler(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.settimeout(30.0)
-        try:
-            while True:
-                data = self.request.recv(65536)
-                if not data:
-                    return
-                self.request.sendall(data)
-        except OSError:
-            return
-
-
-class _EchoServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-@pytest.fixture(scope="session")
-def echo_server():
-    server = _EchoServer((LOOPBACK, 0), _EchoHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    yield f"{host}:{port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-def _server_binary() -> Path:
-    binary = Path(os.environ.get("TOXIPROXY_SERVER_BIN", str(DEFAULT_SERVER_BIN)))
-    if not binary.is_file() or not os.access(binary, os.X_OK):
-        pytest.fail(f"server binary not found or not executable: {binary} (set TOXIPROXY_SERVER_BIN)")
-    return binary
-
-
-def _version_answers(port: int) -> bool:
-    try:
-        response = requests.get(f"http://{LOOPBACK}:{port}/version", timeout=1.0)
-    except requests.RequestException:
-        return False
-    return response.status_code == 200
-
-
-@pytest.fixture(scope="module")
-def toxiproxy_server(tmp_path_factory):
-    """Our `toxiproxy-server` on a free loopback port; SIGTERM at the end must exit 0 within 5 s."""
-    binary = _server_binary()
-    log_dir = tmp_path_factory.mktemp("chaostoolkit-server")
-    deadline = time.monotonic() + STARTUP_DEADLINE_S
-    process = None
-    port = None
-    log_path = None
-    failures = []
-    for attempt in range(1, MAX_START_ATTEMPTS + 1):
-        port = free_port()
-        log_path = log_dir / f"server-{attempt}.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [str(binary), "-host", LOOPBACK, "-port", str(port)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        while process.poll() is None and time.monotonic() < deadline:
-            if _version_answers(port):
-                break
-            time.sleep(POLL_INTERVAL_S)
-        if process.poll() is None and _version_answers(port):
-            break
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=5)
-            pytest.fail(f"server did not answer GET /version within {STARTUP_DEADLINE_S} s; log:\n"
-                        + log_path.read_text(errors="replace"))
-        failures.append(f"attempt {attempt} (port {port}) exited {process.returncode}: "
-                        + log_path.read_text(errors="replace")[-2000:])
-        process = None
-        if time.monotonic() >= deadline:
-            break
-    if process is None:
-        pytest.fail("server failed to start:\n" + "\n".join(failures))
-
-    yield {"host": LOOPBACK, "port": port, "process": process, "log": log_path}
-
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            code = process.wait(timeout=SHUTDOWN_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-            pytest.fail(f"server did not exit within {SHUTDOWN_DEADLINE_S} s of SIGTERM; log tail:\n"
-                        + log_path.read_text(errors="replace")[-4000:])
-    else:
-        code = process.returncode
-        pytest.fail(f"server had already exited with {code} before SIGTERM; log tail:\n"
-                    + log_path.read_text(errors="replace")[-4000:])
-    assert code == 0, (f"server exited with {code} after SIGTERM; log tail:\n"
-                       + log_path.read_text(errors="replace")[-4000:])
 
 
 @pytest.fixture()
