@@ -61,11 +61,19 @@ enum MetricName {
 /// `received` counts bytes read from that direction's source socket (the client for upstream, the upstream
 /// server for downstream) and `sent` the bytes written to its destination socket (handed to the channel's
 /// write, so bytes still in the outbound buffer when a connection is reset count as sent).
-struct LinkByteCounters: Sendable {
+final class LinkByteCounters: Sendable {
     let upstreamReceived: Counter
     let upstreamSent: Counter
     let downstreamReceived: Counter
     let downstreamSent: Counter
+
+    /// A class, so that a connection reading it per chunk retains one reference, not four.
+    init(upstreamReceived: Counter, upstreamSent: Counter, downstreamReceived: Counter, downstreamSent: Counter) {
+        self.upstreamReceived = upstreamReceived
+        self.upstreamSent = upstreamSent
+        self.downstreamReceived = downstreamReceived
+        self.downstreamSent = downstreamSent
+    }
 
     @inline(__always)
     func received(_ byteCount: Int, direction: StreamDirection) {
