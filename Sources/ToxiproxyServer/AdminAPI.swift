@@ -42,6 +42,11 @@ public struct AdminAPI: Sendable {
             "/proxies/:proxy/toxics/:toxic",
             [.get: self.getToxic, .post: self.updateToxic, .patch: self.updateToxic, .delete: self.deleteToxic]
         )
+        // The reference registers /metrics for every method, and only with a metrics flag.
+        if self.registry.metrics.isEnabled {
+            let everyMethod = Dictionary(uniqueKeysWithValues: Self.knownMethods.map { ($0, self.metrics) })
+            self.route(router, "/metrics", everyMethod)
+        }
         for method in Self.knownMethods {
             router.on("/", method: method) { _, _ in AdminResponse.pageNotFound() }
             router.on("**", method: method) { _, _ in AdminResponse.pageNotFound() }
@@ -132,6 +137,14 @@ public struct AdminAPI: Sendable {
             status: .ok,
             headers: [.contentType: "application/json;charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"version\": \"\(ToxiproxyVersion.compatible)\"}\n"))
+        )
+    }
+
+    @Sendable func metrics(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: ServerMetrics.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: self.registry.metrics.exposition()))
         )
     }
 

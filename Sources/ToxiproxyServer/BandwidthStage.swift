@@ -8,6 +8,7 @@ final class BandwidthStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var state: BandwidthState
+    var isActive: Bool { self.state.active }
     private let timer: StageTimer
 
     init(toxic: Toxic, chain: DirectionChain) {

@@ -51,6 +51,9 @@ final class ConnectionLink {
     let resetsOnClose: Bool
 
     private let toxicSource: any ToxicSource
+    /// The proxy's metrics (nil without `-proxy-metrics`), and the byte counters bumped as bytes flow.
+    let proxyMetrics: ProxyMetrics?
+    private let byteCounters: LinkByteCounters?
     /// The `ToxicSet.version` the chains were last brought up to.
     private var toxicVersion: Int
 
@@ -63,8 +66,12 @@ final class ConnectionLink {
         toxics: ToxicSet,
         toxicSource: any ToxicSource,
         dialTimeout: TimeAmount,
+        metrics: ProxyMetrics? = nil,
+        byteCounters: LinkByteCounters? = nil,
         logger: Logger
     ) {
+        self.proxyMetrics = metrics
+        self.byteCounters = byteCounters
         self.eventLoop = eventLoop
         self.logger = logger
         self.toxicSource = toxicSource
@@ -125,6 +132,7 @@ final class ConnectionLink {
 
     func upstreamFailed(_ error: any Error, upstream: String) {
         if !self.isClosing {
+            self.proxyMetrics?.dialFailed()
             self.logger.error(
                 "Unable to open connection to upstream",
                 metadata: ["upstream": "\(upstream)", "error": "\(error)"]
@@ -140,6 +148,9 @@ final class ConnectionLink {
         if side == .upstream {
             // Bytes from the upstream prove it has a socket for us.
             self.openFirstSegmentGate()
+        }
+        if let byteCounters = self.byteCounters {
+            byteCounters.received(element.byteCount, direction: side == .client ? .upstream : .downstream)
         }
         self.catchUpWithToxics()
         self.chain(from: side).receive(element)
@@ -235,6 +246,7 @@ final class ConnectionLink {
         }
         switch element {
         case .chunk(let chunk):
+            self.byteCounters?.sent(chunk.bytes.readableBytes, direction: chain.direction)
             destination.write(chunk.bytes)
             self.setNeedsFlush(chain.direction)
             self.sourceHandler(of: chain)?.resumeReadingIfPending()
@@ -266,6 +278,7 @@ final class ConnectionLink {
             self.close()
             return
         }
+        self.byteCounters?.sent(chunk.bytes.readableBytes, direction: .upstream)
         let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
         upstream.writeAndFlush(chunk.bytes) { written in
             guard written else { return }

@@ -19,6 +19,8 @@ final class DirectionChain {
         let id: Int
         var revision: Int
         let stage: any ToxicStage
+        /// Whether this connection direction was counted in the toxic's `toxic_connections_total`.
+        var counted = false
     }
 
     private var slots: [Slot] = []
@@ -32,6 +34,19 @@ final class DirectionChain {
         self.eventLoop = link.eventLoop
         self.link = link
         self.slots = toxics.map { Slot(id: $0.id, revision: $0.revision, stage: self.makeStage(for: $0.toxic)) }
+        self.countActiveToxics(toxics)
+    }
+
+    /// Counts, once per toxic, the stages whose toxicity draw made them active (at connection start, and
+    /// after each toxic change, which may add a stage or redraw). Never runs per chunk.
+    private func countActiveToxics(_ entries: [ToxicSet.Entry]) {
+        guard let metrics = self.link.proxyMetrics else { return }
+        for index in self.slots.indices where !self.slots[index].counted && self.slots[index].stage.isActive {
+            let id = self.slots[index].id
+            guard let entry = entries.first(where: { $0.id == id }) else { continue }
+            self.slots[index].counted = true
+            metrics.toxicActivated(entry.toxic)
+        }
     }
 
     /// Whether the source may read more now.
@@ -104,6 +119,7 @@ final class DirectionChain {
                 self.slots.append(Slot(id: entry.id, revision: entry.revision, stage: self.makeStage(for: entry.toxic)))
                 previousTail?.restart()
             }
+            self.countActiveToxics(entries)
         }
     }
 

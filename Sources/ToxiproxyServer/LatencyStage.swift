@@ -8,6 +8,7 @@ final class LatencyStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var state: LatencyState
+    var isActive: Bool { self.state.active }
     private let timer: StageTimer
 
     init(toxic: Toxic, chain: DirectionChain) {

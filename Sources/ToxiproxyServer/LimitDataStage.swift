@@ -10,6 +10,7 @@ final class LimitDataStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var active: Bool
+    var isActive: Bool { self.active }
     private var forwarded: Int64 = 0
     private var ended = false
 

@@ -29,6 +29,8 @@ final class ProxyInstance: ToxicSource {
         var listener: (any Channel)?
         var toxics = ToxicSet()
         var links: [ObjectIdentifier: LinkReference] = [:]
+        /// The byte counters of connections accepted now (labelled with the bound listen address).
+        var byteCounters: LinkByteCounters?
     }
 
     /// Reads of up to 1 MiB where NIO's default stops at 64 KiB: a bulk stream then takes a sixteenth of the
@@ -48,6 +50,8 @@ final class ProxyInstance: ToxicSource {
     private let state: NIOLockedValueBox<State>
     /// `state.toxics.version`, readable without the lock.
     private let toxicVersion = ManagedAtomic(0)
+    /// Nil without `-proxy-metrics`.
+    let metrics: ProxyMetrics?
 
     init(
         name: String,
@@ -55,8 +59,10 @@ final class ProxyInstance: ToxicSource {
         upstream: String,
         maximumConnections: Int,
         group: any EventLoopGroup,
+        metrics: ProxyMetrics? = nil,
         logger: Logger
     ) {
+        self.metrics = metrics
         self.name = name
         self.maximumConnections = maximumConnections
         self.group = group
@@ -127,6 +133,7 @@ final class ProxyInstance: ToxicSource {
             state.listener = channel
             state.enabled = true
             state.listen = bound
+            state.byteCounters = self.metrics?.byteCounters(listener: bound, upstream: state.upstream)
         }
         self.logger.info(
             "Started proxy",
@@ -180,6 +187,8 @@ final class ProxyInstance: ToxicSource {
                 toxics: state.toxics,
                 toxicSource: self,
                 dialTimeout: Self.dialTimeout,
+                metrics: self.metrics,
+                byteCounters: state.byteCounters,
                 logger: self.logger
             )
             state.links[ObjectIdentifier(link)] = NIOLoopBound(link, eventLoop: eventLoop)
@@ -199,8 +208,10 @@ final class ProxyInstance: ToxicSource {
             metadata: ["client": "\(client.remoteAddress.map { "\($0)" } ?? "?")", "upstream": "\(upstream)"]
         )
         let id = ObjectIdentifier(link)
+        self.metrics?.connectionAccepted()
         link.setOnFinish { [self] in
             self.state.withLockedValue { _ = $0.links.removeValue(forKey: id) }
+            self.metrics?.connectionClosed()
         }
         link.watchClient(client)
         do {
@@ -283,6 +294,7 @@ final class ProxyInstance: ToxicSource {
     /// Removes a toxic; each connection hands what its stage held on, in order, before it reads more.
     func removeToxic(named name: String) throws(APIError) {
         try self.changeToxics { toxics throws(APIError) in try toxics.remove(named: name) }
+        self.metrics?.toxicRemoved(named: name)
     }
 
     func removeAllToxics() {

@@ -12,6 +12,8 @@ public actor ProxyRegistry {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let maximumConnectionsPerProxy: Int
+    /// The server's metrics; each proxy's series exist from its creation to its deletion.
+    public nonisolated let metrics: ServerMetrics
     private var changeInProgress = false
     private var waitingChanges: [CheckedContinuation<Void, Never>] = []
 
@@ -19,8 +21,10 @@ public actor ProxyRegistry {
     public init(
         group: any EventLoopGroup,
         logger: Logger,
-        maximumConnectionsPerProxy: Int = ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy
+        maximumConnectionsPerProxy: Int = ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy,
+        metrics: ServerMetrics = ServerMetrics(proxyMetrics: false, runtimeMetrics: false)
     ) {
+        self.metrics = metrics
         self.group = group
         self.logger = logger
         self.maximumConnectionsPerProxy = maximumConnectionsPerProxy
@@ -105,6 +109,7 @@ public actor ProxyRegistry {
         try await self.exclusively { () throws(APIError) in
             let instance = try self.instance(named: name)
             await instance.stop()
+            instance.metrics?.remove()
             self.proxies[name] = nil
         }
     }
@@ -206,6 +211,7 @@ public actor ProxyRegistry {
             upstream: upstream,
             maximumConnections: self.maximumConnectionsPerProxy,
             group: self.group,
+            metrics: self.metrics.makeProxyMetrics(proxy: name),
             logger: self.logger
         )
         if enabled {
@@ -235,6 +241,9 @@ public actor ProxyRegistry {
                 return existing.snapshot
             }
             await existing.stop()
+            // Before the new proxy registers its series: the registry hands out one object per label set.
+            // (Should the new proxy fail to bind, the old one stays listed, stopped, without series.)
+            existing.metrics?.remove()
         }
         let instance = try await self.makeInstance(
             name: name,

@@ -10,6 +10,7 @@ final class ResetPeerStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var active: Bool
+    var isActive: Bool { self.active }
     private var triggered = false
     private let timer: StageTimer
 

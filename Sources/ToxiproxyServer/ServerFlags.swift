@@ -7,6 +7,8 @@ public struct ServerFlags: Sendable, Equatable {
     /// Not a reference flag: an addition, defaulting to a limit no reference deployment would notice.
     public var maximumConnections = "\(ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy)"
     public var showVersion = false
+    public var proxyMetrics = false
+    public var runtimeMetrics = false
     public var showHelp = false
 
     public init() {}
@@ -61,6 +63,20 @@ public struct ServerFlags: Sendable, Equatable {
                 valueName: "string",
                 usage: "Port for toxiproxy's API to listen on",
                 defaultText: "\"8474\""
+            ),
+            Definition(
+                name: "proxy-metrics",
+                kind: .bool(\.proxyMetrics),
+                valueName: nil,
+                usage: "enable metrics for proxy traffic",
+                defaultText: nil
+            ),
+            Definition(
+                name: "runtime-metrics",
+                kind: .bool(\.runtimeMetrics),
+                valueName: nil,
+                usage: "enable runtime-related metrics",
+                defaultText: nil
             ),
             Definition(
                 name: "seed",

@@ -8,6 +8,7 @@ final class SlicerStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var active: Bool
+    var isActive: Bool { self.active }
     private var queue = ReleaseQueue()
     private let timer: StageTimer
 

@@ -9,6 +9,7 @@ final class SlowCloseStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var active: Bool
+    var isActive: Bool { self.active }
     /// The end and when it arrived, while it is held.
     private var heldEnd: (element: StreamElement, arrival: NIODeadline)?
     private let timer: StageTimer

@@ -9,6 +9,7 @@ final class TimeoutStage: ToxicStage {
     private unowned let chain: DirectionChain
     private var toxic: Toxic
     private var state: TimeoutState
+    var isActive: Bool { self.state.active }
     private let timer: StageTimer
 
     init(toxic: Toxic, chain: DirectionChain) {

@@ -7,6 +7,8 @@ protocol ToxicStage: AnyObject {
     var name: String { get }
     /// Whether removing this toxic closes the connection (the reference's timeout cleanup hook).
     var closesConnectionOnRemoval: Bool { get }
+    /// Whether the toxic acts on this connection direction (its toxicity draw said so); for the metrics.
+    var isActive: Bool { get }
     /// An element from the stage before (or from the source socket).
     func receive(_ element: StreamElement)
     /// The toxic was updated: take its new attributes and toxicity, and restart (fresh toxicity draw).
@@ -47,6 +49,7 @@ extension DirectionChain {
 final class PassThroughStage: ToxicStage {
     let name: String
     var closesConnectionOnRemoval: Bool { false }
+    var isActive: Bool { true }
     private unowned let chain: DirectionChain
 
     init(name: String, chain: DirectionChain) {

@@ -33,6 +33,10 @@ public struct ToxiproxyServer: Service {
         public var requestReadTimeout: TimeAmount
         /// Admin API connections open at once; more wait in the listen backlog.
         public var maximumAdminConnections: Int
+        /// `-proxy-metrics`: the `toxiproxy_proxy_*` series on `/metrics`.
+        public var proxyMetrics: Bool
+        /// `-runtime-metrics`: the `process_*` series on `/metrics`.
+        public var runtimeMetrics: Bool
 
         public static let defaultMaximumConnectionsPerProxy = 10_000
 
@@ -42,8 +46,12 @@ public struct ToxiproxyServer: Service {
             configFile: String? = nil,
             maximumConnectionsPerProxy: Int = Self.defaultMaximumConnectionsPerProxy,
             requestReadTimeout: TimeAmount = .seconds(15),
-            maximumAdminConnections: Int = 256
+            maximumAdminConnections: Int = 256,
+            proxyMetrics: Bool = false,
+            runtimeMetrics: Bool = false
         ) {
+            self.proxyMetrics = proxyMetrics
+            self.runtimeMetrics = runtimeMetrics
             self.host = host
             self.port = port
             self.configFile = configFile
@@ -72,7 +80,11 @@ public struct ToxiproxyServer: Service {
         self.registry = ProxyRegistry(
             group: group,
             logger: logger,
-            maximumConnectionsPerProxy: configuration.maximumConnectionsPerProxy
+            maximumConnectionsPerProxy: configuration.maximumConnectionsPerProxy,
+            metrics: ServerMetrics(
+                proxyMetrics: configuration.proxyMetrics,
+                runtimeMetrics: configuration.runtimeMetrics
+            )
         )
         self.onAdminListening = onAdminListening
     }

@@ -32,6 +32,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Proxies to create at start, in the /populate JSON format.", valueName: "file"))
     var config: String?
 
+    @Flag(help: "Serve /metrics with the toxiproxy_proxy_* series (as the server's -proxy-metrics).")
+    var proxyMetrics = false
+
+    @Flag(help: "Serve /metrics with the process_* series (as the server's -runtime-metrics).")
+    var runtimeMetrics = false
+
     func validate() throws {
         guard (0...65535).contains(self.port) else {
             throw ValidationError("--port must be from 0 to 65535 (got \(self.port)).")
@@ -51,7 +57,13 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "toxictl.serve")
         let host = self.host
         let server = ToxiproxyServer(
-            configuration: .init(host: self.host, port: self.port, configFile: self.config),
+            configuration: .init(
+                host: self.host,
+                port: self.port,
+                configFile: self.config,
+                proxyMetrics: self.proxyMetrics,
+                runtimeMetrics: self.runtimeMetrics
+            ),
             logger: logger,
             onAdminListening: { address in
                 let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(address.port ?? 0)"

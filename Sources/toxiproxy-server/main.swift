@@ -65,7 +65,9 @@ let server = ToxiproxyServer(
         host: flags.host,
         port: port,
         configFile: flags.configFile,
-        maximumConnectionsPerProxy: maximumConnections
+        maximumConnectionsPerProxy: maximumConnections,
+        proxyMetrics: flags.proxyMetrics,
+        runtimeMetrics: flags.runtimeMetrics
     ),
     logger: logger
 )

@@ -118,6 +118,26 @@ struct ServerFlagsTests {
         #expect(flags.port == "1")
     }
 
+    /// The reference's metrics booleans, in each of Go's spellings; both off by default.
+    @Test(arguments: [
+        (["-proxy-metrics"], true, false), (["--runtime-metrics"], false, true),
+        (["-proxy-metrics=true", "-runtime-metrics=1"], true, true), (["-proxy-metrics=false"], false, false),
+        (["-runtime-metrics", "-host", "h"], false, true), ([], false, false),
+    ])
+    func metricsFlagsParse(arguments: [String], proxy: Bool, runtime: Bool) throws {
+        let flags = try ServerFlags.parse(arguments)
+        #expect(flags.proxyMetrics == proxy)
+        #expect(flags.runtimeMetrics == runtime)
+    }
+
+    @Test
+    func metricsFlagsTakeNoSeparateValue() {
+        #expect(
+            Self.parseError(["-proxy-metrics=maybe"])
+                == #"invalid boolean value "maybe" for -proxy-metrics: parse error"#
+        )
+    }
+
     @Test(arguments: ["toxiproxy-server", "/usr/bin/toxiproxy-server"])
     func usageStartsWithTheProgramName(programName: String) {
         let usage = ServerFlags.usage(programName: programName)
@@ -128,7 +148,10 @@ struct ServerFlagsTests {
     @Test
     func usageListsEveryFlag() {
         let lines = ServerFlags.usage(programName: "x").split(separator: "\n").map(String.init)
-        for line in ["  -config string", "  -host string", "  -port string", "  -seed int", "  -version"] {
+        for line in [
+            "  -config string", "  -host string", "  -port string", "  -proxy-metrics", "  -runtime-metrics",
+            "  -seed int", "  -version",
+        ] {
             #expect(lines.contains(line), "missing `\(line)` in \(lines)")
         }
         // Go prints the defaults of non-zero values.

@@ -18,6 +18,8 @@ public func withTestServer<T: Sendable>(
     configFile: String? = nil,
     maximumConnectionsPerProxy: Int = ToxiproxyServer.Configuration.defaultMaximumConnectionsPerProxy,
     requestReadTimeout: TimeAmount = .seconds(15),
+    proxyMetrics: Bool = false,
+    runtimeMetrics: Bool = false,
     _ body: @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "test-server")
@@ -29,7 +31,9 @@ public func withTestServer<T: Sendable>(
             port: 0,
             configFile: configFile,
             maximumConnectionsPerProxy: maximumConnectionsPerProxy,
-            requestReadTimeout: requestReadTimeout
+            requestReadTimeout: requestReadTimeout,
+            proxyMetrics: proxyMetrics,
+            runtimeMetrics: runtimeMetrics
         ),
         logger: logger,
         onAdminListening: { address in continuation.yield(address) }
