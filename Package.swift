@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ToxiproxyClient", targets: ["ToxiproxyClient"]),
         .library(name: "Impairments", targets: ["Impairments"]),
         .library(name: "KubeDeploy", targets: ["KubeDeploy"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
         .executable(name: "toxiproxy-server", targets: ["toxiproxy-server"]),
         .executable(name: "toxictl", targets: ["toxictl"]),
     ],
@@ -32,16 +33,28 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
             name: "ToxiproxyModel",
             swiftSettings: swiftSettings
         ),
+        // Scenarios: the file format, validation, the schedule and restore plans, the engine as a state machine
+        // over injected time, and the recovery report. No I/O.
+        .target(
+            name: "Scenarios",
+            dependencies: [
+                "ToxiproxyModel",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ToxiproxyServer",
             dependencies: [
                 "ToxiproxyModel",
+                "Scenarios",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -59,6 +72,7 @@ let package = Package(
             name: "ToxiproxyClient",
             dependencies: [
                 "ToxiproxyModel",
+                "Scenarios",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -85,6 +99,7 @@ let package = Package(
             name: "toxictl",
             dependencies: [
                 "KubeDeploy",
+                "Scenarios",
                 "ToxiproxyModel",
                 "ToxiproxyClient",
                 "Impairments",
@@ -106,6 +121,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ScenariosTests",
+            dependencies: ["Scenarios", "ToxiproxyModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
