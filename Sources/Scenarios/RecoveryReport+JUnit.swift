@@ -34,7 +34,8 @@ extension RecoveryReport {
                 let message =
                     self.state == .running
                     ? "did not recover (yet: the scenario is still running)" : "did not recover"
-                body += ">\n      <failure type=\"recovery\" message=\"\(xml(message))\">\(xml(detail, inText: true))</failure>\n"
+                body +=
+                    ">\n      <failure type=\"recovery\" message=\"\(xml(message))\">\(xml(detail, inText: true))</failure>\n"
             }
             cases.append(body + "    </testcase>\n")
         }

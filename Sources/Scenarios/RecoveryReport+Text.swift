@@ -72,7 +72,8 @@ extension RecoveryReport {
             ?? "no connection came"
         let recovery =
             transition.recoveryMs.map { "recovered after \($0.wireDecimalText) ms" } ?? "did not recover"
-        return "\(phase(transition.fromPhase)) → \(phase(transition.toPhase)) at \(transition.atMs.wireDecimalText) ms: "
+        return
+            "\(phase(transition.fromPhase)) → \(phase(transition.toPhase)) at \(transition.atMs.wireDecimalText) ms: "
             + "\(first), \(recovery)"
     }
 

@@ -144,7 +144,10 @@ extension ReportAssertion {
             }
             let close = self.advance()
             guard close.kind == .symbol && close.text == ")" else {
-                throw Self.error(close, "expected \")\" after \(aggregate.rawValue)(\(name.rawValue), got \(close.shown)")
+                throw Self.error(
+                    close,
+                    "expected \")\" after \(aggregate.rawValue)(\(name.rawValue), got \(close.shown)"
+                )
             }
             return Figure(name: name, aggregate: aggregate)
         }
@@ -157,13 +160,17 @@ extension ReportAssertion {
                 throw Self.error(token, "expected \(expected) after the operator, got \(token.shown)")
             }
             if let number = Self.plainNumber(token.text) { return number }
-            guard token.text.first?.isNumber == true || token.text.first == "." else {
+            let hasUnit = token.text.contains { $0.isLetter }
+            guard hasUnit, token.text.first?.isNumber == true || token.text.first == "." else {
                 throw Self.error(token, "expected a number, got \(token.shown)")
             }
             guard figure.isDuration else {
-                let what =
-                    figure.aggregate == .count
-                    ? "\(figure.label) counts values" : "\(figure.label) is \(figure.name == .attemptsPerSecond ? "a rate" : "a count")"
+                let what: String
+                switch (figure.aggregate, figure.name) {
+                case (.count, _): what = "\(figure.label) counts values"
+                case (_, .attemptsPerSecond): what = "\(figure.label) is a rate"
+                default: what = "\(figure.label) is a count"
+                }
                 throw Self.error(token, "\(what), not a duration: write a plain number, got \(token.shown)")
             }
             switch Self.duration(token.text) {
@@ -182,11 +189,12 @@ extension ReportAssertion {
             return Double(text.hasPrefix("-.") ? "-0" + text.dropFirst() : text.hasPrefix(".") ? "0" + text : text)
         }
 
-        private static let units: [(name: String, milliseconds: Double)] = [
-            ("ns", 1e-6), ("us", 1e-3), ("µs", 1e-3), ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000),
+        private static let units: [(name: String, nanoseconds: Double)] = [
+            ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
         ]
 
-        /// A Go-style duration (`1.5s`, `1m30s`, `250ms`) in milliseconds, or why not.
+        /// A Go-style duration (`1.5s`, `1m30s`, `250ms`) in milliseconds, or why not. Summed in whole
+        /// nanoseconds, as Go does, so `120400000ns` is exactly `120.4` ms.
         static func duration(_ text: String) -> Swift.Result<Double, DurationError> {
             var rest = Substring(text)
             var total = 0.0
@@ -198,15 +206,17 @@ extension ReportAssertion {
                 rest = rest.dropFirst(numberText.count)
                 let unitText = rest.prefix(while: { !($0.isASCII && ($0.isNumber || $0 == ".")) })
                 guard !unitText.isEmpty else {
-                    return .failure(DurationError(description: "missing unit after \(numberText) (ns, us, ms, s, m, h)"))
+                    return .failure(
+                        DurationError(description: "missing unit after \(numberText) (ns, us, ms, s, m, h)")
+                    )
                 }
                 guard let unit = units.first(where: { $0.name == unitText }) else {
                     return .failure(DurationError(description: "unknown unit \"\(unitText)\" (ns, us, ms, s, m, h)"))
                 }
                 rest = rest.dropFirst(unitText.count)
-                total += number * unit.milliseconds
+                total += (number * unit.nanoseconds).rounded()
             }
-            return .success(total)
+            return .success(total / 1e6)
         }
 
         struct DurationError: Error, CustomStringConvertible {
