@@ -7,7 +7,8 @@ import ToxiproxyModel
 /// dropped; an empty line ends the frame, and a frame without data is no event. The data is the event's JSON;
 /// when it lacks `id` or `kind`, the frame's `id:` and `event:` fill them in.
 public struct ScenarioEventParser: Sendable {
-    /// A line longer than this (no line end in sight) is an error rather than unbounded memory.
+    /// A line longer than this (no line end in sight) is an error rather than unbounded memory; the stream is
+    /// then beyond repair.
     public static let maximumLineBytes = 4 << 20
 
     /// The last `id:` seen, which a client re-attaching sends as `Last-Event-ID`.
@@ -23,10 +24,11 @@ public struct ScenarioEventParser: Sendable {
     public init() {}
 
     /// The events completed by `bytes`; comment lines (`: keep-alive`) are skipped. A frame whose data is not
-    /// an event throws (`.syntax` for bad JSON, `.invalidField` naming `data.KEY` for a wrong field); the
-    /// parser stays usable for the frames after it.
+    /// an event throws (`.syntax` for bad JSON, `.invalidField` naming `data.KEY` for a wrong field) once all of
+    /// `bytes` is read, so the parser stays in step for the bytes fed after it (this call's events are lost).
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(ScenarioError) -> [ScenarioEvent] {
         var events: [ScenarioEvent] = []
+        var firstError: ScenarioError?
         for byte in bytes {
             if self.afterCarriageReturn {
                 self.afterCarriageReturn = false
@@ -37,12 +39,13 @@ public struct ScenarioEventParser: Sendable {
                 self.afterCarriageReturn = byte == UInt8(ascii: "\r")
                 let line = self.line
                 self.line.removeAll(keepingCapacity: true)
-                if let event = try self.process(line: line) {
-                    events.append(event)
+                do {
+                    if let event = try self.process(line: line) { events.append(event) }
+                } catch {
+                    firstError = firstError ?? error
                 }
             default:
                 guard self.line.count < Self.maximumLineBytes else {
-                    self.line.removeAll()
                     throw ScenarioError(
                         code: .syntax,
                         field: "",
@@ -52,6 +55,7 @@ public struct ScenarioEventParser: Sendable {
                 self.line.append(byte)
             }
         }
+        if let firstError { throw firstError }
         return events
     }
 
@@ -95,15 +99,15 @@ public struct ScenarioEventParser: Sendable {
             self.eventType = nil
         }
         guard self.hasData else { return nil }
-        let where_ = self.lastEventID.map { "event \($0)" } ?? "event"
+        let label = self.lastEventID.map { "event \($0)" } ?? "event"
         let json: JSONValue
         do {
             json = try JSONParser.parseFirstValue(self.data)
         } catch {
-            throw ScenarioError(code: .syntax, field: "data", reason: "\(where_): not JSON: \(error.message)")
+            throw ScenarioError(code: .syntax, field: "data", reason: "\(label): not JSON: \(error.message)")
         }
         guard case .object(var object) = json else {
-            throw ScenarioError.invalid("data", "\(where_): must be an object, got \(json.kindName)")
+            throw ScenarioError.invalid("data", "\(label): must be an object, got \(json.kindName)")
         }
         if object.value(forKey: "id") == nil, let id = self.lastEventID.flatMap({ Int($0) }) {
             object.members.append((key: "id", value: .integer(id)))
@@ -117,7 +121,7 @@ public struct ScenarioEventParser: Sendable {
             throw ScenarioError(
                 code: error.code,
                 field: error.field.isEmpty ? "data" : "data.\(error.field)",
-                reason: "\(where_): \(error.reason)"
+                reason: "\(label): \(error.reason)"
             )
         }
     }

@@ -343,7 +343,13 @@ struct ScenarioWireTests {
 
     @Test func parserErrorsNameTheEventAndRecover() throws {
         var parser = ScenarioEventParser()
-        #expect(throws: ScenarioError.self) { try parser.feed(Array("id: 5\ndata: {nope\n\n".utf8)) }
+        // The bad frame's chunk also holds a good frame and half of another: the error comes once the chunk is
+        // read, and the half frame completes with the next chunk.
+        let next = Array(Self.events[1].sseFrame.utf8)
+        #expect(throws: ScenarioError.self) {
+            try parser.feed(Array("id: 5\ndata: {nope\n\n".utf8) + Array(Self.events[0].sseFrame.utf8) + next[..<20])
+        }
+        #expect(try parser.feed(next[20...]) == [Self.events[1]])
         do {
             _ = try parser.feed(Array("id: 6\ndata: {\"id\":6,\"kind\":\"phase\",\"at_ms\":1,\"phase\":{}}\n\n".utf8))
             Issue.record("a phase without fields must not decode")
