@@ -105,7 +105,10 @@ extension Scenario {
         var names: [String: String] = [:]
         func claim(_ name: String, by field: String) throws(ScenarioError) {
             if let other = names[name] {
-                throw .invalid(field, "the toxic name \(ScenarioDecoding.quoted(name)) is already used in this phase by \(other)")
+                throw .invalid(
+                    "\(path).\(field)",
+                    "the toxic name \(ScenarioDecoding.quoted(name)) is already used in this phase by \(other)"
+                )
             }
             names[name] = field
         }
