@@ -19,7 +19,8 @@ public enum ProxyChange: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .setToxic(let proxy, let toxic):
             let attributes = toxic.attributes.values.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
-            let details = ["\(toxic.type.name) \(toxic.stream)", "toxicity \(ToxicComparison.number(toxic.toxicity))"]
+            let details =
+                ["\(toxic.type.name) \(toxic.stream)", "toxicity \(ToxicComparison.number(toxic.toxicity))"]
                 + (attributes.isEmpty ? [] : [attributes])
             return "\(proxy): set toxic \(toxic.name) (\(details.joined(separator: ", ")))"
         case .removeToxic(let proxy, let name):

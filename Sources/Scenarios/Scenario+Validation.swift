@@ -50,7 +50,10 @@ extension Scenario {
     /// Non-empty names, no duplicates, and (for a phase's subset) only the scenario's own proxies.
     private static func validateProxyList(_ proxies: [String], path: String, among: [String]?) throws(ScenarioError) {
         guard !proxies.isEmpty else {
-            throw .invalid(path, among == nil ? "must list at least one proxy" : "must list at least one proxy (leave it out for all)")
+            throw .invalid(
+                path,
+                among == nil ? "must list at least one proxy" : "must list at least one proxy (leave it out for all)"
+            )
         }
         var seen: Set<String> = []
         for (index, proxy) in proxies.enumerated() {
@@ -81,7 +84,10 @@ extension Scenario {
                     throw .invalid(countPath, ScenarioDecoding.repeatReason + ", got \(count)")
                 }
             } else if !foreverAllowed {
-                throw .invalid(countPath, "forever is only allowed on the last item of the timeline (not inside a repeat)")
+                throw .invalid(
+                    countPath,
+                    "forever is only allowed on the last item of the timeline (not inside a repeat)"
+                )
             }
             guard !items.isEmpty else {
                 throw .invalid(countPath + ".phases", "must have at least one phase")
@@ -114,7 +120,11 @@ extension Scenario {
         }
         if let latency = impairment.latency {
             let latencyPath = path + ".latency"
-            try Self.validateNonNegative(latency.milliseconds, path: latencyPath + ".ms", reason: ScenarioDecoding.msReason)
+            try Self.validateNonNegative(
+                latency.milliseconds,
+                path: latencyPath + ".ms",
+                reason: ScenarioDecoding.msReason
+            )
             guard latency.jitterMilliseconds >= 0, latency.jitterMilliseconds <= latency.milliseconds else {
                 throw .invalid(
                     latencyPath + ".jitter",
@@ -128,7 +138,11 @@ extension Scenario {
         }
         if let timeout = impairment.timeout {
             let timeoutPath = path + ".timeout"
-            try Self.validateNonNegative(timeout.milliseconds, path: timeoutPath + ".ms", reason: ScenarioDecoding.msReason)
+            try Self.validateNonNegative(
+                timeout.milliseconds,
+                path: timeoutPath + ".ms",
+                reason: ScenarioDecoding.msReason
+            )
             try Self.validateToxicity(timeout.toxicity, path: timeoutPath + ".toxicity")
             for stream in timeout.direction.streams {
                 try claim(ToxicNames.timeout(stream), by: "timeout")
@@ -136,7 +150,11 @@ extension Scenario {
         }
         if let bandwidth = impairment.bandwidth {
             let bandwidthPath = path + ".bandwidth"
-            try Self.validateNonNegative(bandwidth.rate, path: bandwidthPath + ".rate", reason: ScenarioDecoding.rateReason)
+            try Self.validateNonNegative(
+                bandwidth.rate,
+                path: bandwidthPath + ".rate",
+                reason: ScenarioDecoding.rateReason
+            )
             try Self.validateToxicity(bandwidth.toxicity, path: bandwidthPath + ".toxicity")
             for stream in bandwidth.direction.streams {
                 try claim(ToxicNames.bandwidth(stream), by: "bandwidth")
@@ -156,10 +174,16 @@ extension Scenario {
             throw .invalid(path + ".name", "must not be empty (leave it out for scenario_TYPE_STREAM)")
         }
         guard ToxicType.named(toxic.type.name) == toxic.type else {
-            throw .invalid(path + ".type", "must be one of \(ScenarioDecoding.typeNames), got \(ScenarioDecoding.quoted(toxic.type.name))")
+            throw .invalid(
+                path + ".type",
+                "must be one of \(ScenarioDecoding.typeNames), got \(ScenarioDecoding.quoted(toxic.type.name))"
+            )
         }
         guard toxic.stream == toxic.direction.rawValue else {
-            throw .invalid(path + ".stream", "must be upstream or downstream, got \(ScenarioDecoding.quoted(toxic.stream))")
+            throw .invalid(
+                path + ".stream",
+                "must be upstream or downstream, got \(ScenarioDecoding.quoted(toxic.stream))"
+            )
         }
         try Self.validateToxicity(toxic.toxicity, path: path + ".toxicity")
         guard toxic.attributes.values.map(\.name) == toxic.type.attributeNames else {
@@ -211,7 +235,11 @@ extension Scenario {
         }
         if let bandwidth = ramp.bandwidth {
             let bandwidthPath = path + ".bandwidth"
-            try Self.validateNonNegative(bandwidth.from, path: bandwidthPath + ".from", reason: ScenarioDecoding.rateReason)
+            try Self.validateNonNegative(
+                bandwidth.from,
+                path: bandwidthPath + ".from",
+                reason: ScenarioDecoding.rateReason
+            )
             try Self.validateNonNegative(bandwidth.to, path: bandwidthPath + ".to", reason: ScenarioDecoding.rateReason)
         }
     }

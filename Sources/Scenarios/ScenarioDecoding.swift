@@ -4,7 +4,12 @@ import ToxiproxyModel
 /// hold); ranges are `validated()`'s, so a scenario built in code is held to the same rules.
 enum ScenarioDecoding {
     static func scenario(_ value: JSONValue) throws(ScenarioError) -> Scenario {
-        var fields = try Fields(value, path: "", what: "a scenario", allowed: ["name", "proxies", "for", "lease", "timeline"])
+        var fields = try Fields(
+            value,
+            path: "",
+            what: "a scenario",
+            allowed: ["name", "proxies", "for", "lease", "timeline"]
+        )
         let name = try fields.take("name").map { v throws(ScenarioError) in try Self.string(v, fields.path("name")) }
         guard let proxiesValue = fields.take("proxies") else {
             throw .invalid("proxies", "required: the list of proxies the scenario impairs")
@@ -131,7 +136,12 @@ enum ScenarioDecoding {
     }
 
     private static func latency(_ value: JSONValue, path: String) throws(ScenarioError) -> Impairment.Latency {
-        var fields = try Fields(value, path: path, what: "a latency", allowed: ["ms", "jitter", "direction", "toxicity"])
+        var fields = try Fields(
+            value,
+            path: path,
+            what: "a latency",
+            allowed: ["ms", "jitter", "direction", "toxicity"]
+        )
         guard let ms = fields.take("ms") else {
             throw .invalid(fields.path("ms"), "required: the delay in milliseconds")
         }

@@ -31,7 +31,9 @@ extension ScenarioEngine.Action {
     let t0 = Duration.seconds(12_345)
 
     @Test func aTenMinuteFlapRunsOnTimeAndEndsAtTheBound() throws {
-        var engine = try ScenarioEngine(plan: ScenarioPlan(flapScenario(up: .seconds(20), down: .seconds(20), bound: .seconds(600))))
+        var engine = try ScenarioEngine(
+            plan: ScenarioPlan(flapScenario(up: .seconds(20), down: .seconds(20), bound: .seconds(600)))
+        )
         #expect(engine.nextWake == nil)
         var actions = engine.start(now: self.t0)
         #expect(actions.count == 1)
@@ -71,7 +73,9 @@ extension ScenarioEngine.Action {
     }
 
     @Test func lateWakeUpsNeverShiftTheSchedule() throws {
-        var engine = try ScenarioEngine(plan: ScenarioPlan(flapScenario(up: .seconds(20), down: .seconds(20), bound: .seconds(600))))
+        var engine = try ScenarioEngine(
+            plan: ScenarioPlan(flapScenario(up: .seconds(20), down: .seconds(20), bound: .seconds(600)))
+        )
         _ = engine.start(now: self.t0)
         var generator = SplitMix(seed: 11)
         while let wake = engine.nextWake {
@@ -89,7 +93,9 @@ extension ScenarioEngine.Action {
     }
 
     @Test func phasesThatEndedWhileLateAreSkippedAndCounted() throws {
-        var engine = try ScenarioEngine(plan: ScenarioPlan(flapScenario(up: .seconds(1), down: .seconds(1), bound: .seconds(60))))
+        var engine = try ScenarioEngine(
+            plan: ScenarioPlan(flapScenario(up: .seconds(1), down: .seconds(1), bound: .seconds(60)))
+        )
         _ = engine.start(now: self.t0)
         #expect(engine.nextWake == self.t0 + .seconds(1))
         let actions = engine.advance(now: self.t0 + .milliseconds(3500))
@@ -106,7 +112,12 @@ extension ScenarioEngine.Action {
     }
 
     @Test func aLeaseRenewedThenAbandonedExpires() throws {
-        let scenario = flapScenario(up: .seconds(20), down: .seconds(20), bound: .seconds(600), lease: .heartbeat(grace: .seconds(30)))
+        let scenario = flapScenario(
+            up: .seconds(20),
+            down: .seconds(20),
+            bound: .seconds(600),
+            lease: .heartbeat(grace: .seconds(30))
+        )
         var engine = try ScenarioEngine(plan: ScenarioPlan(scenario))
         _ = engine.start(now: self.t0)
         #expect(engine.leaseExpiry == self.t0 + .seconds(30))
@@ -131,7 +142,12 @@ extension ScenarioEngine.Action {
     }
 
     @Test func aLeaseThatExpiredWhileLateStillEndsTheScenarioBeforeAnyPhase() throws {
-        let scenario = flapScenario(up: .seconds(20), down: .seconds(20), bound: .seconds(600), lease: .heartbeat(grace: .seconds(30)))
+        let scenario = flapScenario(
+            up: .seconds(20),
+            down: .seconds(20),
+            bound: .seconds(600),
+            lease: .heartbeat(grace: .seconds(30))
+        )
         var engine = try ScenarioEngine(plan: ScenarioPlan(scenario))
         _ = engine.start(now: self.t0)
         #expect(engine.advance(now: self.t0 + .seconds(45)) == [.restore(.leaseExpired)])
@@ -150,20 +166,36 @@ extension ScenarioEngine.Action {
         #expect(tie.advance(now: self.t0 + .seconds(10)) == [.restore(.completed)])
 
         // When both are overdue, the earlier one is the reason.
-        var leaseFirst = try ScenarioEngine(plan: ScenarioPlan(Scenario(proxies: ["p"], lease: .heartbeat(grace: .seconds(5)), timeline: scenario.timeline)))
+        var leaseFirst = try ScenarioEngine(
+            plan: ScenarioPlan(
+                Scenario(proxies: ["p"], lease: .heartbeat(grace: .seconds(5)), timeline: scenario.timeline)
+            )
+        )
         _ = leaseFirst.start(now: self.t0)
         #expect(leaseFirst.advance(now: self.t0 + .seconds(30)) == [.restore(.leaseExpired)])
 
-        var endFirst = try ScenarioEngine(plan: ScenarioPlan(Scenario(proxies: ["p"], lease: .heartbeat(grace: .seconds(20)), timeline: scenario.timeline)))
+        var endFirst = try ScenarioEngine(
+            plan: ScenarioPlan(
+                Scenario(proxies: ["p"], lease: .heartbeat(grace: .seconds(20)), timeline: scenario.timeline)
+            )
+        )
         _ = endFirst.start(now: self.t0)
         #expect(endFirst.advance(now: self.t0 + .seconds(30)) == [.restore(.completed)])
     }
 
     @Test func aFiniteTimelineCompletesAndAShorterBoundCutsIt() throws {
         let timeline: [TimelineItem] = [
-            .repeatBlock(count: 3, items: [.phase(PhaseSpec(name: "up", duration: .seconds(1))), .phase(PhaseSpec(name: "down", duration: .seconds(1)))])
+            .repeatBlock(
+                count: 3,
+                items: [
+                    .phase(PhaseSpec(name: "up", duration: .seconds(1))),
+                    .phase(PhaseSpec(name: "down", duration: .seconds(1))),
+                ]
+            )
         ]
-        var complete = try ScenarioEngine(plan: ScenarioPlan(Scenario(proxies: ["p"], lease: .none, timeline: timeline)))
+        var complete = try ScenarioEngine(
+            plan: ScenarioPlan(Scenario(proxies: ["p"], lease: .none, timeline: timeline))
+        )
         _ = complete.start(now: self.t0)
         var last: [ScenarioEngine.Action] = []
         while let wake = complete.nextWake { last = complete.advance(now: wake) }
@@ -171,7 +203,9 @@ extension ScenarioEngine.Action {
         #expect(complete.history.count == 6)
         #expect(complete.endedAt == .seconds(6))
 
-        var cut = try ScenarioEngine(plan: ScenarioPlan(Scenario(proxies: ["p"], bound: .milliseconds(4500), lease: .none, timeline: timeline)))
+        var cut = try ScenarioEngine(
+            plan: ScenarioPlan(Scenario(proxies: ["p"], bound: .milliseconds(4500), lease: .none, timeline: timeline))
+        )
         _ = cut.start(now: self.t0)
         while let wake = cut.nextWake { last = cut.advance(now: wake) }
         #expect(last == [.restore(.boundReached)])
@@ -180,7 +214,16 @@ extension ScenarioEngine.Action {
     }
 
     @Test func stopMidPhaseEndsOnce() throws {
-        var engine = try ScenarioEngine(plan: ScenarioPlan(flapScenario(up: .seconds(20), down: .seconds(20), bound: .seconds(600), lease: .heartbeat(grace: .seconds(30)))))
+        var engine = try ScenarioEngine(
+            plan: ScenarioPlan(
+                flapScenario(
+                    up: .seconds(20),
+                    down: .seconds(20),
+                    bound: .seconds(600),
+                    lease: .heartbeat(grace: .seconds(30))
+                )
+            )
+        )
         _ = engine.start(now: self.t0)
         _ = engine.advance(now: self.t0 + .seconds(20))
         #expect(engine.currentPhase?.name == "down #1")
@@ -197,7 +240,9 @@ extension ScenarioEngine.Action {
     }
 
     @Test func beforeTheStart() throws {
-        var engine = try ScenarioEngine(plan: ScenarioPlan(flapScenario(up: .seconds(1), down: .seconds(1), bound: .seconds(10))))
+        var engine = try ScenarioEngine(
+            plan: ScenarioPlan(flapScenario(up: .seconds(1), down: .seconds(1), bound: .seconds(10)))
+        )
         #expect(engine.state == .pending)
         #expect(engine.advance(now: self.t0).isEmpty)
         #expect(engine.heartbeat(now: self.t0) == false)
@@ -207,7 +252,9 @@ extension ScenarioEngine.Action {
         #expect(engine.origin == self.t0)
         #expect(engine.leaseExpiry == nil)
 
-        var never = try ScenarioEngine(plan: ScenarioPlan(flapScenario(up: .seconds(1), down: .seconds(1), bound: .seconds(10))))
+        var never = try ScenarioEngine(
+            plan: ScenarioPlan(flapScenario(up: .seconds(1), down: .seconds(1), bound: .seconds(10)))
+        )
         #expect(never.stop(now: self.t0, reason: .shutdown) == [.restore(.shutdown)])
         #expect(never.start(now: self.t0).isEmpty)
     }

@@ -136,7 +136,12 @@ func parseError(_ text: String) -> ScenarioError? {
                                 duration: .seconds(2),
                                 proxies: ["a"],
                                 impairment: Impairment(
-                                    latency: .init(milliseconds: 100, jitterMilliseconds: 10, direction: .downstream, toxicity: 0.75),
+                                    latency: .init(
+                                        milliseconds: 100,
+                                        jitterMilliseconds: 10,
+                                        direction: .downstream,
+                                        toxicity: 0.75
+                                    ),
                                     timeout: .init(milliseconds: 5, direction: .upstream, toxicity: 0.5),
                                     bandwidth: .init(rate: 7, direction: .both),
                                     outage: true,
@@ -164,7 +169,9 @@ func parseError(_ text: String) -> ScenarioError? {
     }
 
     @Test func bareNumbersAreMilliseconds() throws {
-        let scenario = try Scenario.parse(#"{"proxies": ["p"], "for": 2500, "lease": {"grace": 1000}, "timeline": [{"duration": 2.5}]}"#)
+        let scenario = try Scenario.parse(
+            #"{"proxies": ["p"], "for": 2500, "lease": {"grace": 1000}, "timeline": [{"duration": 2.5}]}"#
+        )
         #expect(scenario.bound == .milliseconds(2500))
         #expect(scenario.lease == .heartbeat(grace: .seconds(1)))
         #expect(scenario.timeline == [.phase(PhaseSpec(duration: .microseconds(2500)))])
@@ -172,7 +179,11 @@ func parseError(_ text: String) -> ScenarioError? {
 
     @Test func acceptsLongDirectionNamesAndLeaseNone() throws {
         let scenario = try Scenario.parse(
-            scenarioText(phase: "{duration: 1s, latency: {ms: 5, direction: downstream}, bandwidth: {rate: 1, direction: upstream}}", extra: "lease: none")
+            scenarioText(
+                phase:
+                    "{duration: 1s, latency: {ms: 5, direction: downstream}, bandwidth: {rate: 1, direction: upstream}}",
+                extra: "lease: none"
+            )
         )
         #expect(scenario.lease == .none)
         guard case .phase(let phase) = scenario.timeline[0] else {
@@ -190,25 +201,64 @@ func parseError(_ text: String) -> ScenarioError? {
             "timeline[0].repeat.phases[0].latency.ms",
             "must be a whole number of milliseconds >= 0, got -5"
         ),
-        ("{duration: 1s, latency: {ms: 1.5}}", "timeline[0].latency.ms", "must be a whole number of milliseconds >= 0, got 1.5"),
-        ("{duration: 1s, latency: {ms: 10, jitter: 11}}", "timeline[0].latency.jitter", "must be a whole number of milliseconds from 0 to ms (10), got 11"),
-        ("{duration: 1s, latency: {ms: 10, toxicity: 1.5}}", "timeline[0].latency.toxicity", "must be a number from 0 to 1, got 1.5"),
-        ("{duration: 1s, latency: {ms: 10, direction: sideways}}", "timeline[0].latency.direction", "must be up, down or both (or upstream, downstream), got \"sideways\""),
+        (
+            "{duration: 1s, latency: {ms: 1.5}}", "timeline[0].latency.ms",
+            "must be a whole number of milliseconds >= 0, got 1.5"
+        ),
+        (
+            "{duration: 1s, latency: {ms: 10, jitter: 11}}", "timeline[0].latency.jitter",
+            "must be a whole number of milliseconds from 0 to ms (10), got 11"
+        ),
+        (
+            "{duration: 1s, latency: {ms: 10, toxicity: 1.5}}", "timeline[0].latency.toxicity",
+            "must be a number from 0 to 1, got 1.5"
+        ),
+        (
+            "{duration: 1s, latency: {ms: 10, direction: sideways}}", "timeline[0].latency.direction",
+            "must be up, down or both (or upstream, downstream), got \"sideways\""
+        ),
         ("{duration: 1s, latency: {jitter: 1}}", "timeline[0].latency.ms", "required: the delay in milliseconds"),
-        ("{duration: 1s, timeout: {ms: -1}}", "timeline[0].timeout.ms", "must be a whole number of milliseconds >= 0, got -1"),
-        ("{duration: 1s, bandwidth: {rate: -1}}", "timeline[0].bandwidth.rate", "must be a whole number of KB/s >= 0, got -1"),
+        (
+            "{duration: 1s, timeout: {ms: -1}}", "timeline[0].timeout.ms",
+            "must be a whole number of milliseconds >= 0, got -1"
+        ),
+        (
+            "{duration: 1s, bandwidth: {rate: -1}}", "timeline[0].bandwidth.rate",
+            "must be a whole number of KB/s >= 0, got -1"
+        ),
         ("{duration: 0s}", "timeline[0].duration", "must be a duration of at least 1ms, got 0s"),
-        ("{duration: -1s}", "timeline[0].duration", "must be a duration like 15s, 1m30s or 150ms (a bare number is milliseconds), got \"-1s\""),
-        ("{duration: 1s, durration: 2s}", "timeline[0].durration", "unknown key; a phase takes name, duration, proxies, latency, timeout, bandwidth, outage, toxics"),
+        (
+            "{duration: -1s}", "timeline[0].duration",
+            "must be a duration like 15s, 1m30s or 150ms (a bare number is milliseconds), got \"-1s\""
+        ),
+        (
+            "{duration: 1s, durration: 2s}", "timeline[0].durration",
+            "unknown key; a phase takes name, duration, proxies, latency, timeout, bandwidth, outage, toxics"
+        ),
         ("{name: x}", "timeline[0].duration", "required: how long the phase lasts, like 15s"),
-        ("{duration: 1s, Outage: true}", "timeline[0].Outage", "unknown key; a phase takes name, duration, proxies, latency, timeout, bandwidth, outage, toxics"),
+        (
+            "{duration: 1s, Outage: true}", "timeline[0].Outage",
+            "unknown key; a phase takes name, duration, proxies, latency, timeout, bandwidth, outage, toxics"
+        ),
         ("{duration: 1s, outage: yes}", "timeline[0].outage", "must be true or false, got \"yes\""),
-        ("{duration: 1s, proxies: [r]}", "timeline[0].proxies[0]", "must be one of the scenario's proxies (p, q), got \"r\""),
+        (
+            "{duration: 1s, proxies: [r]}", "timeline[0].proxies[0]",
+            "must be one of the scenario's proxies (p, q), got \"r\""
+        ),
         ("{duration: 1s, proxies: [p, p]}", "timeline[0].proxies[1]", "\"p\" is listed twice"),
         ("{duration: 1s, proxies: []}", "timeline[0].proxies", "must list at least one proxy (leave it out for all)"),
-        ("{repeat: 0, phases: [{duration: 1s}]}", "timeline[0].repeat", "must be a whole number from 1 to 100000, or forever, got 0"),
-        ("{repeat: 100001, phases: [{duration: 1s}]}", "timeline[0].repeat", "must be a whole number from 1 to 100000, or forever, got 100001"),
-        ("{repeat: often, phases: [{duration: 1s}]}", "timeline[0].repeat", "must be a whole number from 1 to 100000, or forever, got \"often\""),
+        (
+            "{repeat: 0, phases: [{duration: 1s}]}", "timeline[0].repeat",
+            "must be a whole number from 1 to 100000, or forever, got 0"
+        ),
+        (
+            "{repeat: 100001, phases: [{duration: 1s}]}", "timeline[0].repeat",
+            "must be a whole number from 1 to 100000, or forever, got 100001"
+        ),
+        (
+            "{repeat: often, phases: [{duration: 1s}]}", "timeline[0].repeat",
+            "must be a whole number from 1 to 100000, or forever, got \"often\""
+        ),
         ("{repeat: 2, phases: []}", "timeline[0].repeat.phases", "must have at least one phase"),
         ("{repeat: 2}", "timeline[0].repeat.phases", "required: the phases to repeat"),
         (
@@ -216,23 +266,72 @@ func parseError(_ text: String) -> ScenarioError? {
             "timeline[0].repeat.phases[0].repeat",
             "forever is only allowed on the last item of the timeline (not inside a repeat)"
         ),
-        ("{ramp: {duration: 10s, steps: 1, latency: {from: 1, to: 2}}}", "timeline[0].ramp.steps", "must be a whole number from 2 to 1000, got 1"),
-        ("{ramp: {duration: 10s, steps: 1001, latency: {from: 1, to: 2}}}", "timeline[0].ramp.steps", "must be a whole number from 2 to 1000, got 1001"),
-        ("{ramp: {duration: 5ms, steps: 10, latency: {from: 1, to: 2}}}", "timeline[0].ramp.duration", "must give each of the 10 steps at least 1ms, got 5ms"),
+        (
+            "{ramp: {duration: 10s, steps: 1, latency: {from: 1, to: 2}}}", "timeline[0].ramp.steps",
+            "must be a whole number from 2 to 1000, got 1"
+        ),
+        (
+            "{ramp: {duration: 10s, steps: 1001, latency: {from: 1, to: 2}}}", "timeline[0].ramp.steps",
+            "must be a whole number from 2 to 1000, got 1001"
+        ),
+        (
+            "{ramp: {duration: 5ms, steps: 10, latency: {from: 1, to: 2}}}", "timeline[0].ramp.duration",
+            "must give each of the 10 steps at least 1ms, got 5ms"
+        ),
         ("{ramp: {duration: 10s, steps: 2}}", "timeline[0].ramp", "must ramp latency, bandwidth or both"),
-        ("{ramp: {duration: 10s, steps: 2, latency: {from: -1, to: 2}}}", "timeline[0].ramp.latency.from", "must be a whole number of milliseconds >= 0, got -1"),
-        ("{ramp: {duration: 10s, steps: 2, latency: {from: 5, to: 20, jitter: 6}}}", "timeline[0].ramp.latency.jitter", "must be a whole number of milliseconds from 0 to the lowest latency (5), got 6"),
-        ("{ramp: {duration: 10s, steps: 2, bandwidth: {from: 5}}}", "timeline[0].ramp.bandwidth.to", "required: the last value"),
-        ("{ramp: {duration: 10s, steps: 2, latency: {from: 1, to: 2}}, name: x}", "timeline[0].name", "unknown key; a ramp takes ramp"),
-        ("{duration: 1s, toxics: [{type: jitter}]}", "timeline[0].toxics[0].type", "must be one of latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop, got \"jitter\""),
-        ("{duration: 1s, toxics: [{stream: upstream}]}", "timeline[0].toxics[0].type", "required: one of latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop"),
-        ("{duration: 1s, toxics: [{type: slicer, stream: up}]}", "timeline[0].toxics[0].stream", "must be upstream or downstream, got \"up\""),
-        ("{duration: 1s, toxics: [{type: slicer, attributes: {size: 1}}]}", "timeline[0].toxics[0].attributes.size", "not an attribute of slicer (it has average_size, size_variation, delay)"),
-        ("{duration: 1s, toxics: [{type: noop, attributes: {size: 1}}]}", "timeline[0].toxics[0].attributes.size", "not an attribute of noop (it has none)"),
-        ("{duration: 1s, toxics: [{type: slicer, attributes: {delay: -1}}]}", "timeline[0].toxics[0].attributes.delay", "must be a whole number >= 0, got -1"),
-        ("{duration: 1s, toxics: [{type: slicer, attributes: {delay: 1.5}}]}", "timeline[0].toxics[0].attributes.delay", "must be a whole number >= 0, got 1.5"),
-        ("{duration: 1s, toxics: [{type: slicer, toxicity: 2}]}", "timeline[0].toxics[0].toxicity", "must be a number from 0 to 1, got 2.0"),
-        ("{duration: 1s, toxics: [{type: slicer, name: ''}]}", "timeline[0].toxics[0].name", "must not be empty (leave it out for scenario_TYPE_STREAM)"),
+        (
+            "{ramp: {duration: 10s, steps: 2, latency: {from: -1, to: 2}}}", "timeline[0].ramp.latency.from",
+            "must be a whole number of milliseconds >= 0, got -1"
+        ),
+        (
+            "{ramp: {duration: 10s, steps: 2, latency: {from: 5, to: 20, jitter: 6}}}",
+            "timeline[0].ramp.latency.jitter",
+            "must be a whole number of milliseconds from 0 to the lowest latency (5), got 6"
+        ),
+        (
+            "{ramp: {duration: 10s, steps: 2, bandwidth: {from: 5}}}", "timeline[0].ramp.bandwidth.to",
+            "required: the last value"
+        ),
+        (
+            "{ramp: {duration: 10s, steps: 2, latency: {from: 1, to: 2}}, name: x}", "timeline[0].name",
+            "unknown key; a ramp takes ramp"
+        ),
+        (
+            "{duration: 1s, toxics: [{type: jitter}]}", "timeline[0].toxics[0].type",
+            "must be one of latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop, got \"jitter\""
+        ),
+        (
+            "{duration: 1s, toxics: [{stream: upstream}]}", "timeline[0].toxics[0].type",
+            "required: one of latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop"
+        ),
+        (
+            "{duration: 1s, toxics: [{type: slicer, stream: up}]}", "timeline[0].toxics[0].stream",
+            "must be upstream or downstream, got \"up\""
+        ),
+        (
+            "{duration: 1s, toxics: [{type: slicer, attributes: {size: 1}}]}", "timeline[0].toxics[0].attributes.size",
+            "not an attribute of slicer (it has average_size, size_variation, delay)"
+        ),
+        (
+            "{duration: 1s, toxics: [{type: noop, attributes: {size: 1}}]}", "timeline[0].toxics[0].attributes.size",
+            "not an attribute of noop (it has none)"
+        ),
+        (
+            "{duration: 1s, toxics: [{type: slicer, attributes: {delay: -1}}]}",
+            "timeline[0].toxics[0].attributes.delay", "must be a whole number >= 0, got -1"
+        ),
+        (
+            "{duration: 1s, toxics: [{type: slicer, attributes: {delay: 1.5}}]}",
+            "timeline[0].toxics[0].attributes.delay", "must be a whole number >= 0, got 1.5"
+        ),
+        (
+            "{duration: 1s, toxics: [{type: slicer, toxicity: 2}]}", "timeline[0].toxics[0].toxicity",
+            "must be a number from 0 to 1, got 2.0"
+        ),
+        (
+            "{duration: 1s, toxics: [{type: slicer, name: ''}]}", "timeline[0].toxics[0].name",
+            "must not be empty (leave it out for scenario_TYPE_STREAM)"
+        ),
         (
             "{duration: 1s, toxics: [{type: slicer}, {type: slicer, attributes: {delay: 5}}]}",
             "timeline[0].toxics[1]",
@@ -259,15 +358,33 @@ func parseError(_ text: String) -> ScenarioError? {
         ("timeline: [{duration: 1s}]", "proxies", "required: the list of proxies the scenario impairs"),
         ("proxies: [a]", "timeline", "required: the list of phases"),
         ("proxies: [a]\ntimeline: []", "timeline", "must have at least one phase"),
-        ("proxies: [a]\nfor: 25h\ntimeline: [{duration: 1s}]", "for", "must be a duration > 0 and at most 24h, got 25h"),
+        (
+            "proxies: [a]\nfor: 25h\ntimeline: [{duration: 1s}]", "for",
+            "must be a duration > 0 and at most 24h, got 25h"
+        ),
         ("proxies: [a]\nfor: 0s\ntimeline: [{duration: 1s}]", "for", "must be a duration > 0 and at most 24h, got 0s"),
-        ("proxies: [a]\nlease: {grace: 500ms}\ntimeline: [{duration: 1s}]", "lease.grace", "must be a duration from 1s to 1h, got 500ms"),
-        ("proxies: [a]\nlease: {grace: 2h}\ntimeline: [{duration: 1s}]", "lease.grace", "must be a duration from 1s to 1h, got 2h"),
-        ("proxies: [a]\nlease: forever\ntimeline: [{duration: 1s}]", "lease", "must be none or {grace: DURATION}, got \"forever\""),
+        (
+            "proxies: [a]\nlease: {grace: 500ms}\ntimeline: [{duration: 1s}]", "lease.grace",
+            "must be a duration from 1s to 1h, got 500ms"
+        ),
+        (
+            "proxies: [a]\nlease: {grace: 2h}\ntimeline: [{duration: 1s}]", "lease.grace",
+            "must be a duration from 1s to 1h, got 2h"
+        ),
+        (
+            "proxies: [a]\nlease: forever\ntimeline: [{duration: 1s}]", "lease",
+            "must be none or {grace: DURATION}, got \"forever\""
+        ),
         ("proxies: [a]\nlease: {ttl: 1s}\ntimeline: [{duration: 1s}]", "lease.ttl", "unknown key; a lease takes grace"),
-        ("proxies: [a]\nlabel: x\ntimeline: [{duration: 1s}]", "label", "unknown key; a scenario takes name, proxies, for, lease, timeline"),
+        (
+            "proxies: [a]\nlabel: x\ntimeline: [{duration: 1s}]", "label",
+            "unknown key; a scenario takes name, proxies, for, lease, timeline"
+        ),
         ("proxies: [a]\nname: 7\ntimeline: [{duration: 1s}]", "name", "must be a string, got 7"),
-        ("proxies: [a]\ntimeline: [{repeat: forever, phases: [{duration: 1s}]}]", "for", "required when the timeline repeats forever (at most 24h)"),
+        (
+            "proxies: [a]\ntimeline: [{repeat: forever, phases: [{duration: 1s}]}]", "for",
+            "required when the timeline repeats forever (at most 24h)"
+        ),
         (
             "proxies: [a]\nfor: 1h\ntimeline: [{repeat: forever, phases: [{duration: 1s}]}, {duration: 1s}]",
             "timeline[0].repeat",
@@ -345,7 +462,9 @@ func parseError(_ text: String) -> ScenarioError? {
     @Test func aliasBombsAreRefused() throws {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...8 {
-            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            text +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         let error = try #require(parseError(text))
         #expect(error.reason.hasPrefix("the document is too large"), "\(error)")
@@ -356,7 +475,12 @@ func parseError(_ text: String) -> ScenarioError? {
             proxies: ["p"],
             timeline: [.phase(PhaseSpec(duration: .seconds(1), proxies: ["x"]))]
         )
-        #expect(throws: ScenarioError.invalid("timeline[0].proxies[0]", "must be one of the scenario's proxies (p), got \"x\"")) {
+        #expect(
+            throws: ScenarioError.invalid(
+                "timeline[0].proxies[0]",
+                "must be one of the scenario's proxies (p), got \"x\""
+            )
+        ) {
             try scenario.validated()
         }
         let badStream = Scenario(
@@ -365,12 +489,19 @@ func parseError(_ text: String) -> ScenarioError? {
                 .phase(
                     PhaseSpec(
                         duration: .seconds(1),
-                        impairment: Impairment(toxics: [Toxic(name: "t", type: .noop, stream: "UpStream", direction: .upstream)])
+                        impairment: Impairment(toxics: [
+                            Toxic(name: "t", type: .noop, stream: "UpStream", direction: .upstream)
+                        ])
                     )
                 )
             ]
         )
-        #expect(throws: ScenarioError.invalid("timeline[0].toxics[0].stream", "must be upstream or downstream, got \"UpStream\"")) {
+        #expect(
+            throws: ScenarioError.invalid(
+                "timeline[0].toxics[0].stream",
+                "must be upstream or downstream, got \"UpStream\""
+            )
+        ) {
             try badStream.validated()
         }
     }

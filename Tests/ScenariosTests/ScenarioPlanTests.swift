@@ -2,7 +2,8 @@ import Scenarios
 import Testing
 import ToxiproxyModel
 
-func latencyToxic(_ name: String, _ stream: StreamDirection, ms: Int64, jitter: Int64 = 0, toxicity: Float = 1) -> Toxic {
+func latencyToxic(_ name: String, _ stream: StreamDirection, ms: Int64, jitter: Int64 = 0, toxicity: Float = 1) -> Toxic
+{
     var toxic = Toxic(name: name, type: .latency, stream: stream.rawValue, direction: stream, toxicity: toxicity)
     toxic.attributes["latency"] = ms
     toxic.attributes["jitter"] = jitter
@@ -77,7 +78,10 @@ func bandwidthToxic(_ name: String, _ stream: StreamDirection, rate: Int64) -> T
 
     @Test func rampStepsAddUpExactlyWhenTheDurationDoesNotDivide() throws {
         let plan = try ScenarioPlan(
-            Scenario(proxies: ["p"], timeline: [.ramp(RampSpec(duration: .milliseconds(10), steps: 3, latency: RampValues(from: 0, to: 1)))])
+            Scenario(
+                proxies: ["p"],
+                timeline: [.ramp(RampSpec(duration: .milliseconds(10), steps: 3, latency: RampValues(from: 0, to: 1)))]
+            )
         )
         let phases = plan.prefix
         #expect(phases.map(\.duration).reduce(.zero, +) == .milliseconds(10))
@@ -114,7 +118,9 @@ func bandwidthToxic(_ name: String, _ stream: StreamDirection, rate: Int64) -> T
         )
         #expect(toxics[0] == latencyToxic("fixed_latency_up", .upstream, ms: 500, jitter: 50, toxicity: 0.5))
         #expect(toxics[3].type == .timeout && toxics[3].stream == "downstream" && toxics[3].attributes["timeout"] == 0)
-        #expect(toxics[6].type == .resetPeer && toxics[6].stream == "downstream" && toxics[6].attributes["timeout"] == 5)
+        #expect(
+            toxics[6].type == .resetPeer && toxics[6].stream == "downstream" && toxics[6].attributes["timeout"] == 5
+        )
         #expect(phase.impaired && !phase.outage)
         #expect(plan.managedToxics == ["p": [], "q": Set(toxics.map(\.name))])
         #expect(plan.managedEnabled.isEmpty)
@@ -153,7 +159,9 @@ func bandwidthToxic(_ name: String, _ stream: StreamDirection, rate: Int64) -> T
             )
         )
         #expect(plan.phaseCount == 8)
-        #expect(plan.prefix.map(\.name) == ["a #1", "b #1.1", "b #1.2", "b #1.3", "a #2", "b #2.1", "b #2.2", "b #2.3"])
+        #expect(
+            plan.prefix.map(\.name) == ["a #1", "b #1.1", "b #1.2", "b #1.3", "a #2", "b #2.1", "b #2.2", "b #2.3"]
+        )
         #expect(plan.prefix.map(\.start) == [0, 1, 3, 5, 7, 8, 10, 12].map { Duration.seconds($0) })
         #expect(plan.prefix.map(\.index) == Array(0..<8))
         #expect(plan.end == .seconds(14))
