@@ -49,6 +49,24 @@ public struct ScenarioEngine: Sendable {
         public var ended: Duration?
         public var impaired: Bool
         public var outage: Bool
+
+        public init(
+            index: Int,
+            name: String,
+            due: Duration,
+            started: Duration,
+            ended: Duration?,
+            impaired: Bool,
+            outage: Bool
+        ) {
+            self.index = index
+            self.name = name
+            self.due = due
+            self.started = started
+            self.ended = ended
+            self.impaired = impaired
+            self.outage = outage
+        }
     }
 
     public let plan: ScenarioPlan

@@ -8,11 +8,20 @@ enum YAMLConversion {
     static let maximumNodes = 200_000
 
     /// YAML 1.1's `yes`/`no`/`on`/`off` booleans are left out: they would turn a proxy named `on` into a bool.
-    /// Timestamps stay strings.
+    /// So are its base-60 numbers: `1:30` would be 90, read as 90 ms where 1m30s was meant. Timestamps stay
+    /// strings.
     private static let resolver: Resolver = {
-        // The pattern is a constant, so the regular expression always compiles.
-        let strictBool = try! Resolver.Rule(.bool, "^(?:true|True|TRUE|false|False|FALSE)$")
-        return Resolver.default.replacing(strictBool).removing(.timestamp)
+        // The patterns are constants, so the regular expressions always compile.
+        let bool = try! Resolver.Rule(.bool, "^(?:true|True|TRUE|false|False|FALSE)$")
+        let int = try! Resolver.Rule(
+            .int,
+            "^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+        )
+        let float = try! Resolver.Rule(
+            .float,
+            #"^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"#
+        )
+        return Resolver.default.replacing(bool).replacing(int).replacing(float).removing(.timestamp)
     }()
 
     /// Parses YAML (or JSON, a subset of it) into a value; `.syntax` errors carry the line when Yams gives one.

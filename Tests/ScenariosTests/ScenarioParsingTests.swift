@@ -43,6 +43,8 @@ func scenarioText(phase: String, extra: String = "") -> String {
     """
 }
 
+let durationReason = "must be a duration like 15s, 1m30s or 150ms (a bare number is milliseconds)"
+
 func parseError(_ text: String) -> ScenarioError? {
     do {
         _ = try Scenario.parse(text)
@@ -457,6 +459,14 @@ func parseError(_ text: String) -> ScenarioError? {
             return
         }
         #expect(phase.impairment.latency == Impairment.Latency(milliseconds: 16, jitterMilliseconds: 10))
+    }
+
+    @Test func yaml11SurprisesAreStrings() throws {
+        let scenario = try Scenario.parse("name: on\nproxies: [no, off]\ntimeline: [{duration: 1s}]")
+        #expect(scenario.name == "on")
+        #expect(scenario.proxies == ["no", "off"])
+        let error = parseError(scenarioText(phase: "{duration: 1:30}"))
+        #expect(error == ScenarioError.invalid("timeline[0].duration", "\(durationReason), got \"1:30\""))
     }
 
     @Test func aliasBombsAreRefused() throws {
