@@ -93,7 +93,18 @@ public struct ScenarioPlan: Sendable, Equatable {
         // The last phase is the one running just before the end.
         let justBeforeEnd = self.end - Duration(secondsComponent: 0, attosecondsComponent: 1)
         self.count = (self.locate(time: justBeforeEnd).map { $0.index } ?? -1) + 1
+        // Every applied phase stays in the run's history and report, so their number bounds a run's memory.
+        guard self.count <= Self.maximumPhaseCount else {
+            throw .invalid(
+                "for",
+                "the scenario would run \(self.count) phases; at most \(Self.maximumPhaseCount) (make the phases "
+                    + "longer or `for` shorter)"
+            )
+        }
     }
+
+    /// The most phases one run may have.
+    public static let maximumPhaseCount = 100_000
 
     /// The phases before any endless repeat that start before `end`. Materialised on each call: meant for
     /// tests and short timelines; use `phase(at:)` to walk long ones.

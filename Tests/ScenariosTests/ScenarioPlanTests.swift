@@ -222,7 +222,7 @@ func bandwidthToxic(_ name: String, _ stream: StreamDirection, rate: Int64) -> T
             Scenario.parse(
                 """
                 proxies: [p]
-                for: 24h
+                for: 100s
                 timeline:
                   - repeat: 100000
                     phases:
@@ -231,14 +231,17 @@ func bandwidthToxic(_ name: String, _ stream: StreamDirection, rate: Int64) -> T
                 """
             )
         )
-        #expect(plan.phaseCount == 86_400_000)
-        let last = try #require(plan.phase(at: 86_399_999))
-        #expect(last.name == "down #432.100000")
-        #expect(last.start == .milliseconds(86_399_999))
-        #expect(plan.phaseIndex(at: .milliseconds(86_399_999)) == 86_399_999)
-        let middle = try #require(plan.phase(at: 200_001))
-        #expect(middle.name == "down #2.1")
-        #expect(middle.start == .milliseconds(200_001))
+        // The timeline is 2·10¹⁰ phases long; the bound keeps the first 100,000 (the most a run may have).
+        #expect(plan.timelineLength == .milliseconds(20_000_000_000))
+        #expect(plan.phaseCount == 100_000)
+        let last = try #require(plan.phase(at: 99_999))
+        #expect(last.name == "down #1.50000")
+        #expect(last.start == .milliseconds(99_999))
+        #expect(plan.phaseIndex(at: .milliseconds(99_999)) == 99_999)
+        #expect(plan.phase(at: 100_000) == nil)
+        let middle = try #require(plan.phase(at: 20_001))
+        #expect(middle.name == "down #1.10001")
+        #expect(middle.start == .milliseconds(20_001))
     }
 
     @Test func validatesWhatItExpands() {
@@ -267,4 +270,29 @@ extension ScenarioPlanTests {
         let lastStep = try #require(plan.phase(at: 50)?.states["api_groundlight_ai"])
         #expect(lastStep.toxics.map { $0.attributes.values.first?.value } == [2000, 10])
     }
+}
+
+@Test func aPlanOfMoreThanTheMaximumPhaseCountIsRefusedNamingFor() throws {
+    let scenario = Scenario(
+        proxies: ["p"],
+        bound: .seconds(3600),
+        lease: .none,
+        timeline: [.repeatBlock(count: nil, items: [.phase(PhaseSpec(duration: .milliseconds(10)))])]
+    )
+    // 3600 s of 10 ms phases is 360,000 phases.
+    #expect(
+        throws: ScenarioError.invalid(
+            "for",
+            "the scenario would run 360000 phases; at most 100000 (make the phases longer or `for` shorter)"
+        )
+    ) {
+        try ScenarioPlan(scenario)
+    }
+    let fits = Scenario(
+        proxies: ["p"],
+        bound: .seconds(1000),
+        lease: .none,
+        timeline: [.repeatBlock(count: nil, items: [.phase(PhaseSpec(duration: .milliseconds(10)))])]
+    )
+    #expect(try ScenarioPlan(fits).phaseCount == 100_000)
 }
