@@ -48,8 +48,9 @@ extension AdminAPI {
             let reason = run.isRunning ? "scenario \(run.id) has no lease" : "scenario \(run.id) has ended"
             throw APIError(code: .internalError, status: 409, message: reason)
         }
-        let milliseconds = (left.fractionalMilliseconds * 10).rounded() / 10
-        let body = JSONValue.object(JSONObject([(key: "lease_expires_in_ms", value: .number("\(milliseconds)"))]))
+        let body = JSONValue.object(
+            JSONObject([(key: "lease_expires_in_ms", value: .milliseconds(left.fractionalMilliseconds))])
+        )
         return AdminResponse.json(body.text)
     }
 

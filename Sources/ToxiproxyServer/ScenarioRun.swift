@@ -205,7 +205,11 @@ final class ScenarioRun: Sendable {
         let current = await self.registry.proxyList()
         let changes = ChangePlan.phaseChanges(plan: self.plan, current: current, target: phase.states)
         var failure: (proxy: String, message: String)?
-        for change in changes {
+        // The plan skips a proxy that is gone; for the run that is a failure.
+        if let missing = self.plan.scenario.proxies.first(where: { name in !current.contains { $0.name == name } }) {
+            failure = (missing, "proxy \(missing): deleted during the scenario")
+        }
+        for change in changes where failure == nil {
             do throws(APIError) {
                 try await self.registry.apply(change)
             } catch {

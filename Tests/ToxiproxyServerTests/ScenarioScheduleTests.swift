@@ -12,16 +12,13 @@ struct ScenarioScheduleTests {
         try await withEchoServer { echoPort in
             try await withTestServer { server in
                 let port = try await server.createProxy(name: "p", upstreamPort: echoPort)
-                let sent = uptimeMilliseconds()
                 let created = try await server.admin.createScenario(
                     #"{"name":"flap","proxies":["p"],"lease":"none","timeline":[{"repeat":20,"phases":["#
                         + #"{"name":"up","duration":150},{"name":"down","duration":150,"outage":true}]}]}"#
                 )
-                let answered = uptimeMilliseconds()
                 let id = try #require(created["id"] as? String)
                 #expect(created["phase_count"] as? Int == 40)
-                // The scenario's origin lies between the request and its answer.
-                let origin = sent
+                let (origin, uncertainty) = try await server.admin.scenarioOrigin(id)
 
                 // Samples at the middle of phases 4...13, each on the server's schedule.
                 var samples: [(phase: Int, attempt: EchoAttempt)] = []
@@ -47,7 +44,7 @@ struct ScenarioScheduleTests {
                 let mean = lateness.reduce(0, +) / Double(max(1, lateness.count))
                 print(
                     "scenario schedule: 40 phases of 150 ms, lateness max \(Self.format(maximum)) ms, mean "
-                        + "\(Self.format(mean)) ms (origin known within \(Self.format(answered - sent)) ms)"
+                        + "\(Self.format(mean)) ms (scenario start known within ±\(Self.format(uncertainty)) ms)"
                 )
                 #expect(maximum < 30, "lateness \(lateness)")
                 #expect(lateness.allSatisfy { $0 >= 0 })

@@ -17,6 +17,24 @@ extension AdminClient {
         return try response.jsonObject()
     }
 
+    /// Where the scenario's start lies on `uptimeMilliseconds()` (in-process servers only): each status read
+    /// brackets it between the request's send time and the answer's arrival, less `elapsed_ms`; the brackets
+    /// of a few reads are intersected. Returns the middle and the half-width of what is left.
+    public func scenarioOrigin(_ id: String, reads: Int = 5) async throws -> (originMs: Double, uncertaintyMs: Double) {
+        var earliest = -Double.infinity
+        var latest = Double.infinity
+        for _ in 0..<reads {
+            let before = uptimeMilliseconds()
+            let status = try await self.scenarioStatus(id)
+            let after = uptimeMilliseconds()
+            guard let elapsed = status["elapsed_ms"] as? Double else { throw TestFailure("no elapsed_ms: \(status)") }
+            earliest = max(earliest, before - elapsed)
+            latest = min(latest, after - elapsed)
+        }
+        // The server rounds elapsed_ms to the microsecond; allow for it.
+        return ((earliest + latest) / 2, max(0, latest - earliest) / 2 + 0.001)
+    }
+
     /// Polls the status until the scenario has ended (restored), failing after `timeout`.
     public func waitForScenarioEnd(_ id: String, timeout: Duration = .seconds(10)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
