@@ -46,7 +46,7 @@ extension AdminAPI {
         let run = try await self.scenario(context)
         guard let left = run.heartbeat() else {
             let reason = run.isRunning ? "scenario \(run.id) has no lease" : "scenario \(run.id) has ended"
-            throw APIError(code: .internalError, status: 409, message: reason)
+            throw APIError(code: .scenarioConflict, status: 409, message: reason)
         }
         let body = JSONValue.object(
             JSONObject([(key: "lease_expires_in_ms", value: .milliseconds(left.fractionalMilliseconds))])
@@ -84,7 +84,7 @@ extension AdminAPI {
 
     private func scenario(_ context: BasicRequestContext) async throws(APIError) -> ScenarioRun {
         guard let raw = context.parameters.get("scenario"), let id = raw.removingPathPercentEncoding() else {
-            throw APIError(code: .proxyNotFound, status: 404, message: "scenario not found")
+            throw APIError(code: .scenarioNotFound, status: 404, message: "scenario not found")
         }
         return try await self.scenarios.run(id: id)
     }

@@ -385,10 +385,19 @@ final class ScenarioRun: Sendable {
             defer { state.nextSubscriber += 1 }
             return state.nextSubscriber
         }
-        // Set up before the stream can be finished, so that its end always cancels the keep-alive.
+        // Set up before the stream can be finished, so that its end always cancels the keep-alive. A task, not
+        // an event-loop timer: a stream can outlive the loop group (a client still attached while the server's
+        // owner shuts the group down), and cancelling a timer on a shut-down loop is an error in NIO.
         let interval = self.keepAliveInterval
-        let keepAlive = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            _ = continuation.yield(.keepAlive)
+        let keepAlive = Task {
+            while true {
+                do {
+                    try await Task.sleep(for: .nanoseconds(interval.nanoseconds))
+                } catch {
+                    return
+                }
+                if case .terminated = continuation.yield(.keepAlive) { return }
+            }
         }
         continuation.onTermination = { [self] _ in
             keepAlive.cancel()

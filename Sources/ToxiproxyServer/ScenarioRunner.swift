@@ -43,13 +43,13 @@ public actor ScenarioRunner {
     /// Validates `body`, checks its proxies, takes the baseline and applies the first phase.
     func create(_ body: JSONValue) async throws(APIError) -> ScenarioRun {
         guard !self.shuttingDown else {
-            throw APIError(code: .internalError, status: 503, message: "the server is shutting down")
+            throw APIError(code: .unavailable, status: 503, message: "the server is shutting down")
         }
         let plan: ScenarioPlan
         do throws(ScenarioError) {
             plan = try ScenarioPlan(try Scenario(json: body))
         } catch {
-            throw APIError(code: .badRequestBody, status: 400, message: error.description, cause: error)
+            throw APIError(code: .invalidScenario, status: 400, message: error.description, cause: error)
         }
         let scenario = plan.scenario
         let proxies = await self.registry.proxyList()
@@ -70,12 +70,12 @@ public actor ScenarioRunner {
         }
         // No suspension from here to the append: the check and the claim are one step.
         guard !self.shuttingDown else {
-            throw APIError(code: .internalError, status: 503, message: "the server is shutting down")
+            throw APIError(code: .unavailable, status: 503, message: "the server is shutting down")
         }
         for run in self.runs where run.isRunning {
             if let shared = scenario.proxies.first(where: run.proxies.contains) {
                 throw APIError(
-                    code: .proxyAlreadyExists,
+                    code: .scenarioConflict,
                     status: 409,
                     message: "proxy \(shared) is already in running scenario \(run.id)"
                 )
@@ -112,7 +112,7 @@ public actor ScenarioRunner {
 
     func run(id: String) throws(APIError) -> ScenarioRun {
         guard let run = self.runs.first(where: { $0.id == id }) else {
-            throw APIError(code: .proxyNotFound, status: 404, message: "scenario not found: \(id)")
+            throw APIError(code: .scenarioNotFound, status: 404, message: "scenario not found: \(id)")
         }
         return run
     }

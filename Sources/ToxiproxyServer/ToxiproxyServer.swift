@@ -37,6 +37,9 @@ public struct ToxiproxyServer: Service {
         public var proxyMetrics: Bool
         /// `-runtime-metrics`: the `process_*` series on `/metrics`.
         public var runtimeMetrics: Bool
+        /// How often an idle scenario event stream gets a `: keep-alive` comment (so proxies and load balancers
+        /// between toxictl and the server do not time the stream out).
+        public var scenarioKeepAliveInterval: TimeAmount
 
         public static let defaultMaximumConnectionsPerProxy = 10_000
 
@@ -48,8 +51,10 @@ public struct ToxiproxyServer: Service {
             requestReadTimeout: TimeAmount = .seconds(15),
             maximumAdminConnections: Int = 256,
             proxyMetrics: Bool = false,
-            runtimeMetrics: Bool = false
+            runtimeMetrics: Bool = false,
+            scenarioKeepAliveInterval: TimeAmount = .seconds(10)
         ) {
+            self.scenarioKeepAliveInterval = scenarioKeepAliveInterval
             self.proxyMetrics = proxyMetrics
             self.runtimeMetrics = runtimeMetrics
             self.host = host
@@ -88,7 +93,12 @@ public struct ToxiproxyServer: Service {
                 runtimeMetrics: configuration.runtimeMetrics
             )
         )
-        self.scenarios = ScenarioRunner(registry: self.registry, group: group, logger: logger)
+        self.scenarios = ScenarioRunner(
+            registry: self.registry,
+            group: group,
+            logger: logger,
+            keepAliveInterval: configuration.scenarioKeepAliveInterval
+        )
         self.onAdminListening = onAdminListening
     }
 

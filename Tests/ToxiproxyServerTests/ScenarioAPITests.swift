@@ -243,4 +243,23 @@ struct ScenarioAPITests {
             #expect(lasted > .milliseconds(1000), "\(lasted): the stream lasted over three read timeouts")
         }
     }
+
+    @Test
+    func anIdleStreamGetsKeepAliveComments() async throws {
+        try await withTestServer(scenarioKeepAliveInterval: .milliseconds(100)) { server in
+            _ = try await server.createProxy(name: "p", upstreamPort: 9)
+            let created = try await server.admin.createScenario(
+                #"{"proxies":["p"],"lease":"none","timeline":[{"name":"long","duration":30000}]}"#
+            )
+            let id = try #require(created["id"] as? String)
+            let stream = try await EventStreamClient.open(port: server.adminPort, path: "/scenarios/\(id)/events")
+            let (snapshot, gotThree) = await stream.wait(timeout: .seconds(10)) { $0.comments.count >= 3 }
+            await stream.close()
+            #expect(gotThree, "comments: \(snapshot.comments)")
+            #expect(snapshot.comments.allSatisfy { $0.contains("keep-alive") }, "\(snapshot.comments)")
+            // Only the replayed `started` and `phase` events: the comments carry no event.
+            #expect(snapshot.events.map(\.kind) == ["started", "phase"], "\(snapshot.events)")
+            _ = try await server.admin.post("/scenarios/\(id)/stop", "")
+        }
+    }
 }

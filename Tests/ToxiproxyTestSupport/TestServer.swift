@@ -20,6 +20,7 @@ public func withTestServer<T: Sendable>(
     requestReadTimeout: TimeAmount = .seconds(15),
     proxyMetrics: Bool = false,
     runtimeMetrics: Bool = false,
+    scenarioKeepAliveInterval: TimeAmount = .seconds(10),
     _ body: @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "test-server")
@@ -33,7 +34,8 @@ public func withTestServer<T: Sendable>(
             maximumConnectionsPerProxy: maximumConnectionsPerProxy,
             requestReadTimeout: requestReadTimeout,
             proxyMetrics: proxyMetrics,
-            runtimeMetrics: runtimeMetrics
+            runtimeMetrics: runtimeMetrics,
+            scenarioKeepAliveInterval: scenarioKeepAliveInterval
         ),
         logger: logger,
         onAdminListening: { address in continuation.yield(address) }
