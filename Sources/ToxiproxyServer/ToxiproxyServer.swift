@@ -62,6 +62,8 @@ public struct ToxiproxyServer: Service {
     }
 
     public let registry: ProxyRegistry
+    /// The server's scenarios; stopped and restored on shutdown, before the proxies stop.
+    public let scenarios: ScenarioRunner
     private let configuration: Configuration
     private let logger: Logger
     private let group: any EventLoopGroup
@@ -86,6 +88,7 @@ public struct ToxiproxyServer: Service {
                 runtimeMetrics: configuration.runtimeMetrics
             )
         )
+        self.scenarios = ScenarioRunner(registry: self.registry, group: group, logger: logger)
         self.onAdminListening = onAdminListening
     }
 
@@ -94,7 +97,7 @@ public struct ToxiproxyServer: Service {
             await self.populate(fromFile: configFile)
         }
         let host = self.configuration.host == "localhost" ? "127.0.0.1" : self.configuration.host
-        let api = AdminAPI(registry: self.registry, logger: self.logger)
+        let api = AdminAPI(registry: self.registry, scenarios: self.scenarios, logger: self.logger)
         let logger = self.logger
         let onAdminListening = self.onAdminListening
         let readTimeout = self.configuration.requestReadTimeout
@@ -125,12 +128,22 @@ public struct ToxiproxyServer: Service {
             logger: self.quietHTTPLogger()
         )
         let result: Result<Void, any Error>
+        let scenarios = self.scenarios
         do {
-            try await application.run()
+            // A graceful shutdown waits for open responses, and a scenario's event stream ends only with the
+            // scenario: stopping them when the shutdown begins lets watchers see `ended` and the server go.
+            try await withGracefulShutdownHandler {
+                try await application.run()
+            } onGracefulShutdown: {
+                Task { await scenarios.shutdown() }
+            }
             result = .success(())
         } catch {
             result = .failure(error)
         }
+        // Every scenario restores before the proxies stop (again here for a cancelled run, which has no
+        // graceful phase; a second call waits for the first one's restores).
+        await scenarios.shutdown()
         await self.registry.shutdown()
         try? await adminGroup.shutdownGracefully()
         try result.get()
