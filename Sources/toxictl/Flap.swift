@@ -68,6 +68,19 @@ struct Flap: AsyncParsableCommand {
         let impairments = try self.names.impairments(proxy: self.target.proxy)
         Console.line(try await self.target.targetLine())
         Console.line(self.summaryLine())
+        if self.names.timeoutToxics != TimeoutToxicNameOptions.defaultTimeoutToxics {
+            Console.line(
+                "note: with custom --timeout-toxics toxictl drives the flap itself (the server's scenarios name "
+                    + "them timeout_up/timeout_down; it lasts only as long as this process and its port-forward)"
+            )
+        } else if try await self.runOnServer() {
+            return
+        } else {
+            Console.line(
+                "note: this server has no scenarios; toxictl drives the flap itself (it lasts only as long as this "
+                    + "process and its port-forward)"
+            )
+        }
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let control = FlapControl()
         let watcher = Task {
@@ -279,7 +292,7 @@ struct Flap: AsyncParsableCommand {
 extension Flapper.Mode: ExpressibleByArgument {}
 
 extension String {
-    fileprivate func padding(_ width: Int) -> String {
+    func padding(_ width: Int) -> String {
         self.count >= width ? self : self + String(repeating: " ", count: width - self.count)
     }
 }
