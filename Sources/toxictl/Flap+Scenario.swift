@@ -87,12 +87,14 @@ extension Flap {
                 return
             }
             phases.withLockedValue { $0.append(event) }
-            let late = event.latenessMs ?? 0
+            // Both printed in whole milliseconds, the lateness as their difference, so the line adds up.
+            let due = phase.startedMs - (event.latenessMs ?? 0)
+            let late = (phase.startedMs.rounded() - due.rounded())
             let name = phase.impaired ? "DOWN" : "UP"
             let what = phase.impaired ? downText : phase.index == 0 ? "no change" : "healthy again (by the server)"
             Console.line(
                 "\(Console.timestamp())  \(ScenarioPrinter.offset(phase.startedMs))  cycle \(phase.index / 2 + 1)"
-                    + "\(cycles)  \(name.padding(4))  (due \(ScenarioPrinter.offset(phase.startedMs - late)), "
+                    + "\(cycles)  \(name.padding(4))  (due \(ScenarioPrinter.offset(due)), "
                     + "\(Int64(late.rounded())) ms late)  \(what)"
             )
         }

@@ -152,6 +152,37 @@ struct ToxictlScenarioTests {
         }
     }
 
+    /// `attach` follows a detached scenario from its start (or after --after N) to its end, and exits as `run`.
+    @Test(.timeLimit(.minutes(1)))
+    func attachFollowsADetachedScenarioToItsEnd() async throws {
+        try await withProxy { fixture in
+            let path = try Self.file(
+                """
+                proxies: [api_groundlight_ai]
+                timeline:
+                  - {name: one, duration: 400ms, latency: {ms: 10}}
+                  - {name: two, duration: 400ms}
+                """
+            )
+            let started = try await fixture.toxictl("scenario", "run", path, "--detach")
+            let id = try #require(Self.startedID(started.stdout), "\(started)")
+            let attached = try await fixture.toxictl("scenario", "attach", id)
+            #expect(attached.status == 0, "\(attached)")
+            #expect(attached.stdout.contains("no lease; SIGINT/SIGTERM only detaches"), "\(attached.stdout)")
+            #expect(attached.stdout.contains("  started"), "from the start: \(attached.stdout)")
+            #expect(attached.stdout.contains(#"phase 1/2 "one""#), "\(attached.stdout)")
+            #expect(attached.stdout.contains(#"phase 2/2 "two""#), "\(attached.stdout)")
+            #expect(attached.stdout.contains("ended: completed"), "\(attached.stdout)")
+            // Replayed after event 2 (started, phase one): only phase two and the end.
+            let later = try await fixture.toxictl("scenario", "attach", id, "--after", "2", "-o", "json")
+            #expect(later.status == 0, "\(later)")
+            let events = later.lines.compactMap { line in
+                try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            }.filter { $0["kind"] != nil }
+            #expect(events.map { $0["kind"] as? String ?? "" } == ["phase", "ended"], "\(later.stdout)")
+        }
+    }
+
     /// SIGINT while attached stops the scenario (the server restores) and exits 130.
     @Test(.timeLimit(.minutes(1)))
     func sigintStopsTheScenarioAndExits130() async throws {
