@@ -137,7 +137,12 @@ public struct Impairment: Sendable, Equatable {
         public var direction: ScenarioDirection
         public var toxicity: Float
 
-        public init(milliseconds: Int64, jitterMilliseconds: Int64 = 0, direction: ScenarioDirection = .upstream, toxicity: Float = 1) {
+        public init(
+            milliseconds: Int64,
+            jitterMilliseconds: Int64 = 0,
+            direction: ScenarioDirection = .upstream,
+            toxicity: Float = 1
+        ) {
             self.milliseconds = milliseconds
             self.jitterMilliseconds = jitterMilliseconds
             self.direction = direction

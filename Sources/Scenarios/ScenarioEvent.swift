@@ -48,3 +48,6 @@ public struct ScenarioEvent: Sendable, Equatable {
         self.message = message
     }
 }
+
+// For the error that lists the allowed values of a wire field.
+extension ScenarioEvent.Kind: CaseIterable {}

@@ -118,3 +118,6 @@ public struct ScenarioStatus: Sendable, Equatable {
         self.restoreErrors = restoreErrors
     }
 }
+
+// For the error that lists the allowed values of a wire field.
+extension ScenarioStatus.RunState: CaseIterable {}
