@@ -27,12 +27,16 @@ extension Flap {
             down: .milliseconds(self.downMs),
             impairment: impairment,
             iterations: self.iterations,
-            // Until stopped: the lease is what ends it, and the longest bound a scenario may have is the backstop.
-            bound: self.iterations == 0 ? Self.untilStoppedBound : nil
+            bound: self.iterations == 0 ? self.untilStoppedBound : nil
         )
     }
 
-    static let untilStoppedBound: Duration = .seconds(24 * 3600)
+    /// Until stopped, the lease is what ends the flap; the bound is the backstop: the longest a scenario may
+    /// run, or as many cycles as a run may have phases, whichever is shorter.
+    var untilStoppedBound: Duration {
+        let cycles = Int64(ScenarioPlan.maximumPhaseCount / 2)
+        return min(Scenario.maximumBound, .milliseconds((self.upMs + self.downMs) * cycles))
+    }
 
     private enum ServerStart: Sendable {
         case unsupported

@@ -8,6 +8,7 @@ import ToxiproxyModel
 struct ForDurationOptions: ParsableArguments {
     @Option(
         name: .customLong("for"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Revert by itself after this long (30s, 5m, 1h30m, at most 24h): the server runs it as a one-phase "
                 + "scenario and restores the proxy (needs swift-toxiproxy's server).",
