@@ -121,10 +121,9 @@ struct ScenarioRunCommand: AsyncParsableCommand {
                 } else {
                     Console.line(
                         "scenario \(ScenarioPrinter.label(id: stopped.id, name: stopped.name)) stopped by \(signal)"
-                            + (stopped.currentPhase.map {
-                                " during \(ScenarioPrinter.phaseLabel($0, count: stopped.phaseCount))"
-                            }
-                                ?? "")
+                            + (stopped.history.last.map {
+                                " during phase \($0.index + 1)\(stopped.phaseCount.map { "/\($0)" } ?? "") \"\($0.name)\""
+                            } ?? "")
                             + " after \(ScenarioPrinter.seconds(stopped.elapsedMs))"
                             + (stopped.endReason != .stopped
                                 ? " (it had already ended: \(stopped.endReason?.rawValue ?? "?"))" : "")
