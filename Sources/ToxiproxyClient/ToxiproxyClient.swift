@@ -157,7 +157,7 @@ public struct ToxiproxyClient: Sendable {
     }
 
     /// `{"error": "...", "status": N}` when the server sent that, else the body's text.
-    private static func serverMessage(in body: String) -> String {
+    static func serverMessage(in body: String) -> String {
         if case .object(let object)? = try? JSONParser.parseFirstValue(Array(body.utf8)),
             case .string(let message)? = object.value(forKey: "error")
         {
@@ -167,7 +167,7 @@ public struct ToxiproxyClient: Sendable {
         return trimmed.isEmpty ? "(empty body)" : trimmed
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "connection timed out"

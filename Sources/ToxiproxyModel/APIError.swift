@@ -19,6 +19,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let toxicAlreadyExists = Code("toxicAlreadyExists")
         public static let listenFailed = Code("listenFailed")
         public static let internalError = Code("internalError")
+        /// Scenarios (our additive `/scenarios` API): an invalid scenario, an unknown id, a proxy already in a
+        /// running scenario or a scenario that cannot take the call, a server shutting down.
+        public static let invalidScenario = Code("invalidScenario")
+        public static let scenarioNotFound = Code("scenarioNotFound")
+        public static let scenarioConflict = Code("scenarioConflict")
+        public static let unavailable = Code("unavailable")
     }
 
     public var code: Code

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ToxiproxyModel
 
 /// The Toxiproxy 2.12 admin API: same routes, status codes, bodies and quirks as the reference, so that
@@ -13,10 +14,15 @@ public struct AdminAPI: Sendable {
     public static let maximumBodySize = 1024 * 1024
 
     let registry: ProxyRegistry
+    let scenarios: ScenarioRunner
     let logger: Logger
 
-    public init(registry: ProxyRegistry, logger: Logger) {
+    /// - Parameter scenarios: the server's scenarios; a runner of its own when nil.
+    public init(registry: ProxyRegistry, scenarios: ScenarioRunner? = nil, logger: Logger) {
         self.registry = registry
+        self.scenarios =
+            scenarios
+            ?? ScenarioRunner(registry: registry, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         self.logger = logger
     }
 
@@ -42,6 +48,7 @@ public struct AdminAPI: Sendable {
             "/proxies/:proxy/toxics/:toxic",
             [.get: self.getToxic, .post: self.updateToxic, .patch: self.updateToxic, .delete: self.deleteToxic]
         )
+        self.routeScenarios(router)
         // The reference registers /metrics for every method, and only with a metrics flag.
         if self.registry.metrics.isEnabled {
             let everyMethod = Dictionary(uniqueKeysWithValues: Self.knownMethods.map { ($0, self.metrics) })
@@ -55,7 +62,7 @@ public struct AdminAPI: Sendable {
     }
 
     /// Registers `handlers` on `path` behind the reference's per-route middleware, and 405 for the rest.
-    private func route(
+    func route(
         _ router: Router<BasicRequestContext>,
         _ path: RouterPath,
         _ handlers: [HTTPRequest.Method: Handler]
@@ -181,6 +188,10 @@ struct AdminResponder<Wrapped: HTTPResponder<BasicRequestContext>>: HTTPResponde
         case (1, "version"), (1, "proxies"), (1, "populate"), (1, "reset"): return true
         case (2, "proxies"): return true
         case (3, "proxies"), (4, "proxies"): return segments.dropFirst(2).first == "toxics"
+        case (1, "scenarios"), (2, "scenarios"): return true
+        case (3, "scenarios"):
+            guard let last = segments.last else { return false }
+            return ["stop", "heartbeat", "events", "report"].contains(String(last))
         default: return false
         }
     }

@@ -54,6 +54,9 @@ final class ConnectionLink {
     /// The proxy's metrics (nil without `-proxy-metrics`), and the byte counters bumped as bytes flow.
     let proxyMetrics: ProxyMetrics?
     private let byteCounters: LinkByteCounters?
+    private let activity: ProxyActivity
+    /// Whether the proxy cut this connection itself (counted once).
+    private var wasCut = false
     /// The `ToxicSet.version` the chains were last brought up to.
     private var toxicVersion: Int
 
@@ -68,8 +71,10 @@ final class ConnectionLink {
         dialTimeout: TimeAmount,
         metrics: ProxyMetrics? = nil,
         byteCounters: LinkByteCounters? = nil,
+        activity: ProxyActivity = ProxyActivity(),
         logger: Logger
     ) {
+        self.activity = activity
         self.proxyMetrics = metrics
         self.byteCounters = byteCounters
         self.eventLoop = eventLoop
@@ -133,6 +138,7 @@ final class ConnectionLink {
     func upstreamFailed(_ error: any Error, upstream: String) {
         if !self.isClosing {
             self.proxyMetrics?.dialFailed()
+            self.activity.dialFailed()
             self.logger.error(
                 "Unable to open connection to upstream",
                 metadata: ["upstream": "\(upstream)", "error": "\(error)"]
@@ -152,6 +158,7 @@ final class ConnectionLink {
         if let byteCounters = self.byteCounters {
             byteCounters.received(element.byteCount, direction: side == .client ? .upstream : .downstream)
         }
+        self.activity.received(element.byteCount, fromClient: side == .client)
         self.catchUpWithToxics()
         self.chain(from: side).receive(element)
     }
@@ -247,6 +254,9 @@ final class ConnectionLink {
         switch element {
         case .chunk(let chunk):
             self.byteCounters?.sent(chunk.bytes.readableBytes, direction: chain.direction)
+            if chain.direction == .downstream {
+                self.activity.deliveredToClient()
+            }
             destination.write(chunk.bytes)
             self.setNeedsFlush(chain.direction)
             self.sourceHandler(of: chain)?.resumeReadingIfPending()
@@ -344,6 +354,21 @@ final class ConnectionLink {
         if let upstreamChannel = self.upstreamChannel {
             upstreamChannel.close(promise: nil)
         }
+    }
+
+    /// Closes both sockets now because the proxy itself ends the connection (a toxic, an outage): counted as
+    /// a cut unless the link was already closing.
+    func cut() {
+        guard !self.isClosing else { return }
+        self.countCut()
+        self.close()
+    }
+
+    /// Counts a cut that closes the connection by another route (`limit_data` closes after its last bytes).
+    func countCut() {
+        guard !self.wasCut, !self.isClosing else { return }
+        self.wasCut = true
+        self.activity.connectionCut()
     }
 
     var heldByteCount: Int {

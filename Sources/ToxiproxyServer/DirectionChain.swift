@@ -76,9 +76,14 @@ final class DirectionChain {
         self.link.chainDidRelease(self)
     }
 
-    /// Closes the whole connection (both sockets), dropping whatever is held.
+    /// Closes the whole connection (both sockets), dropping whatever is held: a toxic cuts it.
     func closeConnection() {
-        self.link.close()
+        self.link.cut()
+    }
+
+    /// A toxic ends the connection by passing a `.close` on (`limit_data`): counted as a cut.
+    func countCut() {
+        self.link.countCut()
     }
 
     /// Runs work that starts outside a read burst (a timer, an admin change) and flushes what it wrote.

@@ -48,6 +48,7 @@ final class LimitDataStage: ToxicStage {
             self.chain.discard(byteCount: dropped)
         }
         self.ended = true
+        self.chain.countCut()
         self.chain.forward(.close, from: self)
     }
 

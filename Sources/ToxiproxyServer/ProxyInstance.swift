@@ -52,6 +52,8 @@ final class ProxyInstance: ToxicSource {
     private let toxicVersion = ManagedAtomic(0)
     /// Nil without `-proxy-metrics`.
     let metrics: ProxyMetrics?
+    /// Always counted: what scenarios report. Handed on when `/populate` replaces the proxy.
+    let activity: ProxyActivity
 
     init(
         name: String,
@@ -60,9 +62,11 @@ final class ProxyInstance: ToxicSource {
         maximumConnections: Int,
         group: any EventLoopGroup,
         metrics: ProxyMetrics? = nil,
+        activity: ProxyActivity = ProxyActivity(),
         logger: Logger
     ) {
         self.metrics = metrics
+        self.activity = activity
         self.name = name
         self.maximumConnections = maximumConnections
         self.group = group
@@ -155,7 +159,8 @@ final class ProxyInstance: ToxicSource {
         }
         guard let listener else { return }
         try? await listener.close()
-        let closed = Self.onTheirLoops(links) { $0.close() }
+        // The proxy closes them itself: cuts, in a scenario's report.
+        let closed = Self.onTheirLoops(links) { $0.cut() }
         if waitForConnections {
             for future in closed {
                 try? await future.get()
@@ -189,6 +194,7 @@ final class ProxyInstance: ToxicSource {
                 dialTimeout: Self.dialTimeout,
                 metrics: self.metrics,
                 byteCounters: state.byteCounters,
+                activity: self.activity,
                 logger: self.logger
             )
             state.links[ObjectIdentifier(link)] = NIOLoopBound(link, eventLoop: eventLoop)
@@ -209,9 +215,11 @@ final class ProxyInstance: ToxicSource {
         )
         let id = ObjectIdentifier(link)
         self.metrics?.connectionAccepted()
+        self.activity.connectionAccepted()
         link.setOnFinish { [self] in
             self.state.withLockedValue { _ = $0.links.removeValue(forKey: id) }
             self.metrics?.connectionClosed()
+            self.activity.connectionClosed()
         }
         link.watchClient(client)
         do {

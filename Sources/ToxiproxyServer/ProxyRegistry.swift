@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Scenarios
 import ToxiproxyModel
 
 /// Every proxy by name, and every change to them.
@@ -192,6 +193,40 @@ public actor ProxyRegistry {
         try self.instance(named: proxyName).removeToxic(named: toxicName)
     }
 
+    // MARK: Scenarios
+
+    /// A proxy's activity counters and probes (they outlive a `/populate` replacing the proxy).
+    func activity(ofProxy proxyName: String) throws(APIError) -> ProxyActivity {
+        try self.instance(named: proxyName).activity
+    }
+
+    /// Applies one change of a scenario's phase or restore, through the same paths as the admin API: a toxic
+    /// set over one of the same name, type and stream is replaced in place (no byte lost); of another type or
+    /// stream it is removed and added again; `enabled` goes through `updateProxy`. Removing a toxic that is
+    /// already gone is not an error.
+    func apply(_ change: ProxyChange) async throws(APIError) {
+        switch change {
+        case .setToxic(let proxyName, let toxic):
+            let instance = try self.instance(named: proxyName)
+            try toxic.validateForServer()
+            if let existing = instance.toxic(named: toxic.name) {
+                if existing.type == toxic.type && existing.direction == toxic.direction {
+                    guard existing != toxic else { return }
+                    try instance.replaceToxic(toxic)
+                    return
+                }
+                try instance.removeToxic(named: toxic.name)
+            }
+            try instance.addToxic(toxic)
+        case .removeToxic(let proxyName, let name):
+            let instance = try self.instance(named: proxyName)
+            guard instance.toxic(named: name) != nil else { return }
+            try instance.removeToxic(named: name)
+        case .setEnabled(let proxyName, let enabled):
+            _ = try await self.updateProxy(named: proxyName, with: ProxyRequest(enabled: enabled))
+        }
+    }
+
     // MARK: Helpers
 
     private func instance(named name: String) throws(APIError) -> ProxyInstance {
@@ -203,7 +238,8 @@ public actor ProxyRegistry {
         name: String,
         listen: String,
         upstream: String,
-        enabled: Bool
+        enabled: Bool,
+        activity: ProxyActivity = ProxyActivity()
     ) async throws(APIError) -> ProxyInstance {
         let instance = ProxyInstance(
             name: name,
@@ -212,6 +248,7 @@ public actor ProxyRegistry {
             maximumConnections: self.maximumConnectionsPerProxy,
             group: self.group,
             metrics: self.metrics.makeProxyMetrics(proxy: name),
+            activity: activity,
             logger: self.logger
         )
         if enabled {
@@ -249,7 +286,8 @@ public actor ProxyRegistry {
             name: name,
             listen: listen,
             upstream: upstream,
-            enabled: request.enabled ?? true
+            enabled: request.enabled ?? true,
+            activity: self.proxies[name]?.activity ?? ProxyActivity()
         )
         self.proxies[name] = instance
         return instance.snapshot

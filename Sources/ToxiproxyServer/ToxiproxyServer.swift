@@ -37,6 +37,9 @@ public struct ToxiproxyServer: Service {
         public var proxyMetrics: Bool
         /// `-runtime-metrics`: the `process_*` series on `/metrics`.
         public var runtimeMetrics: Bool
+        /// How often an idle scenario event stream gets a `: keep-alive` comment (so proxies and load balancers
+        /// between toxictl and the server do not time the stream out).
+        public var scenarioKeepAliveInterval: TimeAmount
 
         public static let defaultMaximumConnectionsPerProxy = 10_000
 
@@ -48,8 +51,10 @@ public struct ToxiproxyServer: Service {
             requestReadTimeout: TimeAmount = .seconds(15),
             maximumAdminConnections: Int = 256,
             proxyMetrics: Bool = false,
-            runtimeMetrics: Bool = false
+            runtimeMetrics: Bool = false,
+            scenarioKeepAliveInterval: TimeAmount = .seconds(10)
         ) {
+            self.scenarioKeepAliveInterval = scenarioKeepAliveInterval
             self.proxyMetrics = proxyMetrics
             self.runtimeMetrics = runtimeMetrics
             self.host = host
@@ -62,6 +67,8 @@ public struct ToxiproxyServer: Service {
     }
 
     public let registry: ProxyRegistry
+    /// The server's scenarios; stopped and restored on shutdown, before the proxies stop.
+    public let scenarios: ScenarioRunner
     private let configuration: Configuration
     private let logger: Logger
     private let group: any EventLoopGroup
@@ -86,6 +93,12 @@ public struct ToxiproxyServer: Service {
                 runtimeMetrics: configuration.runtimeMetrics
             )
         )
+        self.scenarios = ScenarioRunner(
+            registry: self.registry,
+            group: group,
+            logger: logger,
+            keepAliveInterval: configuration.scenarioKeepAliveInterval
+        )
         self.onAdminListening = onAdminListening
     }
 
@@ -94,7 +107,7 @@ public struct ToxiproxyServer: Service {
             await self.populate(fromFile: configFile)
         }
         let host = self.configuration.host == "localhost" ? "127.0.0.1" : self.configuration.host
-        let api = AdminAPI(registry: self.registry, logger: self.logger)
+        let api = AdminAPI(registry: self.registry, scenarios: self.scenarios, logger: self.logger)
         let logger = self.logger
         let onAdminListening = self.onAdminListening
         let readTimeout = self.configuration.requestReadTimeout
@@ -125,12 +138,22 @@ public struct ToxiproxyServer: Service {
             logger: self.quietHTTPLogger()
         )
         let result: Result<Void, any Error>
+        let scenarios = self.scenarios
         do {
-            try await application.run()
+            // A graceful shutdown waits for open responses, and a scenario's event stream ends only with the
+            // scenario: stopping them when the shutdown begins lets watchers see `ended` and the server go.
+            try await withGracefulShutdownHandler {
+                try await application.run()
+            } onGracefulShutdown: {
+                Task { await scenarios.shutdown() }
+            }
             result = .success(())
         } catch {
             result = .failure(error)
         }
+        // Every scenario restores before the proxies stop (again here for a cancelled run, which has no
+        // graceful phase; a second call waits for the first one's restores).
+        await scenarios.shutdown()
         await self.registry.shutdown()
         try? await adminGroup.shutdownGracefully()
         try result.get()

@@ -1,7 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
-import ServiceLifecycle
 import ToxiproxyServer
 
 /// A running server on 127.0.0.1 with an ephemeral admin port, for the duration of `body`.
@@ -20,39 +18,21 @@ public func withTestServer<T: Sendable>(
     requestReadTimeout: TimeAmount = .seconds(15),
     proxyMetrics: Bool = false,
     runtimeMetrics: Bool = false,
+    scenarioKeepAliveInterval: TimeAmount = .seconds(10),
     _ body: @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "test-server")
     logger.logLevel = .critical
-    let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
-    let server = ToxiproxyServer(
-        configuration: .init(
-            host: "127.0.0.1",
-            port: 0,
-            configFile: configFile,
-            maximumConnectionsPerProxy: maximumConnectionsPerProxy,
-            requestReadTimeout: requestReadTimeout,
-            proxyMetrics: proxyMetrics,
-            runtimeMetrics: runtimeMetrics
-        ),
-        logger: logger,
-        onAdminListening: { address in continuation.yield(address) }
+    let configuration = ToxiproxyServer.Configuration(
+        configFile: configFile,
+        maximumConnectionsPerProxy: maximumConnectionsPerProxy,
+        requestReadTimeout: requestReadTimeout,
+        proxyMetrics: proxyMetrics,
+        runtimeMetrics: runtimeMetrics,
+        scenarioKeepAliveInterval: scenarioKeepAliveInterval
     )
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await server.run()
-            return nil
-        }
-        var iterator = addresses.makeAsyncIterator()
-        guard let address = await iterator.next(), let port = address.port else {
-            throw TestFailure("the admin API did not start")
-        }
-        let result = try await body(TestServer(server: server, adminPort: port))
-        group.cancelAll()
-        while let next = try await group.next() {
-            if let next { return next }
-        }
-        return result
+    return try await withToxiproxyServer(configuration: configuration, logger: logger) { embedded in
+        try await body(TestServer(server: embedded.server, adminPort: embedded.adminPort))
     }
 }
 
