@@ -24,10 +24,13 @@ struct ScenarioStopCommand: AsyncParsableCommand {
     func run() async throws {
         if self.output.format == .text { Console.line(try await self.target.targetLine(subject: nil)) }
         let session = ScenarioSession(target: self.target, json: self.output.format == .json)
-        let status = try await self.target.withClient { client in
+        let (hadEnded, status) = try await self.target.withClient { client in
             try await ScenarioSession.requireScenarios(client, for: "toxictl scenario")
             do throws(ToxiproxyClientError) {
-                return try await client.stopScenario(id: self.scenario.id)
+                // Asked first, so that stopping one that had ended reads as that, not as a stop.
+                let before = try await client.scenario(id: self.scenario.id)
+                let after = before.state == .ended ? before : try await client.stopScenario(id: self.scenario.id)
+                return (before.state == .ended, after)
             } catch {
                 throw CLIError(session.describe(error))
             }
@@ -35,7 +38,7 @@ struct ScenarioStopCommand: AsyncParsableCommand {
         switch self.output.format {
         case .text:
             let label = ScenarioPrinter.label(id: status.id, name: status.name)
-            if status.endReason == .stopped {
+            if !hadEnded {
                 Console.line("stopped scenario \(label) after \(ScenarioPrinter.seconds(status.elapsedMs))")
             } else {
                 Console.line(

@@ -86,6 +86,7 @@ enum ScenariolessFront {
                         )
                     }
                     try await outbound.write(ByteBuffer(bytes: bytes))
+                    if request.closes { return }
                 }
             }
         }
@@ -95,6 +96,8 @@ enum ScenariolessFront {
         var method: String
         var path: String
         var body: String
+        /// `Connection: close`: the client reads the answer until the connection closes.
+        var closes: Bool
     }
 
     /// The first complete request in `bytes` and how many bytes it took; nil until one is complete.
@@ -108,16 +111,23 @@ enum ScenariolessFront {
         let parts = lines[0].split(separator: " ")
         guard parts.count >= 2 else { return nil }
         var length = 0
+        var closes = false
         for line in lines.dropFirst() {
             let pair = line.split(separator: ":", maxSplits: 1)
-            if pair.count == 2, pair[0].lowercased() == "content-length" {
-                length = Int(pair[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            guard pair.count == 2 else { continue }
+            let value = pair[1].trimmingCharacters(in: .whitespaces)
+            switch pair[0].lowercased() {
+            case "content-length": length = Int(value) ?? 0
+            case "connection": closes = value.lowercased() == "close"
+            default: break
             }
         }
         let bodyStart = end + 4
         guard bytes.count >= bodyStart + length else { return nil }
         let body = String(decoding: bytes[bodyStart..<bodyStart + length], as: UTF8.self)
-        return (Request(method: String(parts[0]), path: String(parts[1]), body: body), bodyStart + length)
+        return (
+            Request(method: String(parts[0]), path: String(parts[1]), body: body, closes: closes), bodyStart + length
+        )
     }
 
     static func encode(status: Int, type: String, body: String) -> [UInt8] {

@@ -332,7 +332,7 @@ struct ToxictlFlapTests {
             try #require(output != nil, "\(process.stdout) \(process.stderr)")
             let deleted = try await fixture.admin.delete("/proxies/\(fixture.proxy)")
             try #require(deleted.status == 204, "\(deleted)")
-            #expect(try await process.waitForExit(within: .seconds(5)), "\(process.stdout)")
+            #expect(try await process.waitForExit(within: .seconds(5)), "\(process.stdout) \(process.stderr)")
             let result = process.completed
             #expect(result.status == 1 && result.exitedNormally, "\(result)")
             #expect(result.stderr.contains("error: the flap (scenario s1) ended: failed"), "\(result)")
