@@ -44,9 +44,18 @@ extension Flap {
         case started(ScenarioStatus)
     }
 
-    /// Runs the flap as a scenario on the server when it has them; false when it has none (the caller drives
-    /// the flap itself). Throws `ExitCode` with the flap's exit status otherwise.
-    func runOnServer() async throws -> Bool {
+    enum ServerRun {
+        /// It ran on the server, to a successful end (failures throw `ExitCode`).
+        case ran
+        /// A dry run: the scenario was printed; the caller prints the phase changes.
+        case dryRun
+        /// The server has no scenarios: the caller drives the flap itself.
+        case unsupported
+    }
+
+    /// Runs the flap as a scenario on the server when it has them. Throws `ExitCode` with the flap's exit
+    /// status when it did not end well.
+    func runOnServer() async throws -> ServerRun {
         let scenario: Scenario
         do {
             scenario = try self.scenario().validated()
@@ -69,12 +78,11 @@ extension Flap {
         let status: ScenarioStatus
         switch start {
         case .unsupported:
-            return false
+            return .unsupported
         case .dryRun:
             Console.line("dry run: the server would run the flap as this scenario (POST /scenarios):")
             Console.line("  \(scenario.jsonText)")
-            Console.line("  after the last phase, or on SIGINT/SIGTERM: the server restores the proxy as it is now")
-            return true
+            return .dryRun
         case .started(let started):
             status = started
         }
@@ -148,7 +156,7 @@ extension Flap {
             }
             throw ExitCode(1)
         }
-        return true
+        return .ran
     }
 
     private func printRestore(_ final: ScenarioStatus) {

@@ -77,13 +77,19 @@ struct Flap: AsyncParsableCommand {
                 "note: with custom --timeout-toxics toxictl drives the flap itself (the server's scenarios name "
                     + "them timeout_up/timeout_down; it lasts only as long as this process and its port-forward)"
             )
-        } else if try await self.runOnServer() {
-            return
         } else {
-            Console.line(
-                "note: this server has no scenarios; toxictl drives the flap itself (it lasts only as long as this "
-                    + "process and its port-forward)"
-            )
+            switch try await self.runOnServer() {
+            case .ran:
+                return
+            case .dryRun:
+                // The phase changes below are the ones the server's scenario would make.
+                break
+            case .unsupported:
+                Console.line(
+                    "note: this server has no scenarios; toxictl drives the flap itself (it lasts only as long as "
+                        + "this process and its port-forward)"
+                )
+            }
         }
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let control = FlapControl()

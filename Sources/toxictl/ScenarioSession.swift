@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Scenarios
 import ToxiproxyClient
 import UnixSignals
@@ -66,8 +67,14 @@ struct ScenarioSession: Sendable {
                     + "or wait for it to end."
             )
         } catch  where error.code == .server && error.status == 404 {
+            let marker = "proxy not found: "
+            guard let range = error.message.range(of: marker) else {
+                throw CLIError("\(source): the server refused it: \(error.message)")
+            }
+            let name = error.message[range.upperBound...]
             throw CLIError(
-                "\(source): \(error.message) on \(client.baseURL) (`toxictl status --proxy NAME` checks one)"
+                "proxy \"\(name)\" does not exist on \(client.baseURL): run `toxictl enable` first, or name another "
+                    + "(the server: \(error.message))"
             )
         } catch {
             throw CLIError(error, proxy: scenario.proxies.first ?? "", target: client.baseURL)
