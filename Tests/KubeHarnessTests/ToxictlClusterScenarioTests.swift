@@ -156,6 +156,7 @@ struct ToxictlClusterScenarioTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         let elapsed = ContinuousClock.now - killed
+        print("toxictl killed (SIGKILL) mid-outage, lease grace 2 s: traffic through the proxy again after \(elapsed)")
         #expect(restored, "the proxy is still out \(elapsed) after toxictl was killed")
         #expect(elapsed <= .seconds(3) + .milliseconds(300), "restored \(elapsed) after the kill; the grace is 2 s")
     }

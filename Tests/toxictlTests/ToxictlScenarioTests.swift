@@ -235,6 +235,7 @@ struct ToxictlScenarioTests {
                 try await fixture.requireState().enabled
             }
             let elapsed = ContinuousClock.now - killed
+            print("toxictl killed (SIGKILL) mid-outage, lease grace 2 s: the proxy enabled again after \(elapsed)")
             #expect(healthy, "the proxy is still disabled \(elapsed) after toxictl was killed")
             #expect(elapsed <= .seconds(3), "restored \(elapsed) after the kill; the grace is 2 s")
             #expect(try await Traffic.roundTrip(port: fixture.proxyPort) != nil, "no echo through the proxy")
