@@ -160,8 +160,8 @@ struct ToxictlScenarioTests {
                 """
                 proxies: [api_groundlight_ai]
                 timeline:
-                  - {name: one, duration: 400ms, latency: {ms: 10}}
-                  - {name: two, duration: 400ms}
+                  - {name: one, duration: 1500ms, latency: {ms: 10}}
+                  - {name: two, duration: 1500ms}
                 """
             )
             let started = try await fixture.toxictl("scenario", "run", path, "--detach")
@@ -341,16 +341,22 @@ struct ToxictlScenarioTests {
     func forRevertsByItself() async throws {
         try await withProxy { fixture in
             let before = try await fixture.rawState()
+            // The scenario starts while the command runs: between these two instants.
             let start = ContinuousClock.now
             let latency = try await fixture.toxictl("latency", "enable", "150", "--for", "1s")
+            let returned = ContinuousClock.now
             #expect(latency.status == 0, "\(latency)")
             #expect(latency.stdout.contains("started scenario s"), "\(latency.stdout)")
             #expect(latency.stdout.contains("reverts by itself after 1s"), "\(latency.stdout)")
             #expect(try await fixture.requireState().toxic("fixed_latency_up")?.attributes["latency"] == 150)
             let reverted = try await waitUntil(within: .seconds(4)) { try await fixture.rawState() == before }
-            let elapsed = ContinuousClock.now - start
-            #expect(reverted, "still impaired \(elapsed) after `--for 1s`")
-            #expect(elapsed >= .milliseconds(900) && elapsed <= .milliseconds(2500), "reverted after \(elapsed)")
+            let revertedAt = ContinuousClock.now
+            #expect(reverted, "still impaired \(revertedAt - start) after `--for 1s`")
+            #expect(revertedAt - start >= .milliseconds(950), "reverted \(revertedAt - start) after the command began")
+            #expect(
+                revertedAt - returned <= .seconds(2),
+                "reverted \(revertedAt - returned) after the command returned"
+            )
 
             let outage = try await fixture.toxictl("outage", "enable", "--for", "500ms", "-o", "json")
             #expect(outage.status == 0, "\(outage)")
