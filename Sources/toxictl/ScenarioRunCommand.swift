@@ -100,9 +100,9 @@ struct ScenarioRunCommand: AsyncParsableCommand {
                 if let report { members.append(("report", report.jsonValue)) }
                 Console.line(ScenarioPrinter.json(target: session.target.jsonTarget, members))
             } else {
-                ScenarioPrinter.endLines(final).forEach { Console.line($0) }
+                for line in ScenarioPrinter.endLines(final) { Console.line(line) }
                 if let report {
-                    ScenarioPrinter.reportSummary(report).forEach { Console.line($0) }
+                    for line in ScenarioPrinter.reportSummary(report) { Console.line(line) }
                     Console.line(
                         "full report: toxictl scenario report \(final.id)\(session.target.repeatedArguments)"
                     )
@@ -128,8 +128,8 @@ struct ScenarioRunCommand: AsyncParsableCommand {
                             + (stopped.endReason != .stopped
                                 ? " (it had already ended: \(stopped.endReason?.rawValue ?? "?"))" : "")
                     )
-                    ScenarioPrinter.restoreLines(kept: stopped.kept, restoreErrors: stopped.restoreErrors).forEach {
-                        Console.line($0)
+                    for line in ScenarioPrinter.restoreLines(kept: stopped.kept, restoreErrors: stopped.restoreErrors) {
+                        Console.line(line)
                     }
                 }
                 throw ExitCode(stopped.restoreErrors.isEmpty ? signal.exitStatus : 1)

@@ -45,8 +45,8 @@ struct ScenarioStopCommand: AsyncParsableCommand {
                     "scenario \(label) had already ended: \(ScenarioPrinter.reasonText(status.endReason)); nothing to stop"
                 )
             }
-            ScenarioPrinter.restoreLines(kept: status.kept, restoreErrors: status.restoreErrors).forEach {
-                Console.line($0)
+            for line in ScenarioPrinter.restoreLines(kept: status.kept, restoreErrors: status.restoreErrors) {
+                Console.line(line)
             }
         case .json:
             Console.line(ScenarioPrinter.json(target: self.target.jsonTarget, [("scenario", status.jsonValue)]))
