@@ -11,9 +11,13 @@ struct Flap: AsyncParsableCommand {
         discussion: """
             Each cycle is one UP period, then one DOWN period. DOWN is the proxy disabled (--mode refuse) or \
             timeout toxics added (--mode timeout); UP undoes it. Phases start on a fixed schedule from the \
-            start (no drift, however long the API calls take), over one admin connection (with -n, one \
-            port-forward, re-opened if it drops, without moving the schedule). On completion, SIGINT or \
-            SIGTERM the proxy is put back exactly as it was before the flap.
+            start (no drift, however long the API calls take). On completion, SIGINT or SIGTERM the proxy is \
+            put back exactly as it was before the flap.
+            On swift-toxiproxy's server the flap runs there, as a scenario held by a lease that toxictl renews \
+            (every 10 s, grace 30 s): if toxictl dies or loses the server, the server restores the proxy \
+            within 30 s. Against a server without scenarios (Shopify's Toxiproxy) toxictl drives the flap \
+            itself, over one admin connection, so it lasts only as long as this process. With -n a lost \
+            port-forward is re-opened either way, without moving the schedule.
             Exit status: 0 when every cycle ran, 128+N when stopped by signal N (130 for Ctrl+C, 143 for \
             SIGTERM) after a successful restore, 1 when a call or the restore failed.
             """
@@ -68,6 +72,25 @@ struct Flap: AsyncParsableCommand {
         let impairments = try self.names.impairments(proxy: self.target.proxy)
         Console.line(try await self.target.targetLine())
         Console.line(self.summaryLine())
+        if self.names.timeoutToxics != TimeoutToxicNameOptions.defaultTimeoutToxics {
+            Console.line(
+                "note: with custom --timeout-toxics toxictl drives the flap itself (the server's scenarios name "
+                    + "them timeout_up/timeout_down; it lasts only as long as this process and its port-forward)"
+            )
+        } else {
+            switch try await self.runOnServer() {
+            case .ran:
+                return
+            case .dryRun:
+                // The phase changes below are the ones the server's scenario would make.
+                break
+            case .unsupported:
+                Console.line(
+                    "note: this server has no scenarios; toxictl drives the flap itself (it lasts only as long as "
+                        + "this process and its port-forward)"
+                )
+            }
+        }
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let control = FlapControl()
         let watcher = Task {
@@ -279,7 +302,7 @@ struct Flap: AsyncParsableCommand {
 extension Flapper.Mode: ExpressibleByArgument {}
 
 extension String {
-    fileprivate func padding(_ width: Int) -> String {
+    func padding(_ width: Int) -> String {
         self.count >= width ? self : self + String(repeating: " ", count: width - self.count)
     }
 }

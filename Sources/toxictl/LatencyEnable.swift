@@ -1,5 +1,6 @@
 import ArgumentParser
 import Impairments
+import Scenarios
 
 struct LatencyEnable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +16,7 @@ struct LatencyEnable: AsyncParsableCommand {
     @OptionGroup var names: ToxicNameOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var dryRun: DryRunOptions
+    @OptionGroup var lasting: ForDurationOptions
 
     @Argument(help: ArgumentHelp("Latency in milliseconds.", valueName: "ms"))
     var milliseconds: Int64
@@ -31,11 +33,31 @@ struct LatencyEnable: AsyncParsableCommand {
     func validate() throws {
         try validateMilliseconds(self.milliseconds, option: "the latency")
         try validateMilliseconds(self.jitter, option: "--jitter")
+        if self.jitter > self.milliseconds && self.lasting.text != nil {
+            throw ValidationError(
+                "--jitter must not exceed the latency with --for (got \(self.jitter) > \(self.milliseconds))."
+            )
+        }
+        try self.lasting.rejectCustomNames(self.names)
     }
 
     func run() async throws {
         let impairments = try self.names.impairments(proxy: self.target.proxy)
         let jitterText = self.jitter > 0 ? " ± \(self.jitter) ms" : ""
+        if let duration = self.lasting.duration {
+            try await TimedImpairment(target: self.target, output: self.output, dryRun: self.dryRun.dryRun).run(
+                summary: "latency: \(self.milliseconds) ms\(jitterText), direction \(self.direction)",
+                impairment: Impairment(
+                    latency: .init(
+                        milliseconds: self.milliseconds,
+                        jitterMilliseconds: self.jitter,
+                        direction: ScenarioDirection(self.direction)
+                    )
+                ),
+                for: duration
+            )
+            return
+        }
         try await ChangeRunner(target: self.target, output: self.output, dryRun: self.dryRun.dryRun).run(
             summary: "latency: \(self.milliseconds) ms\(jitterText), direction \(self.direction)"
         ) { current in

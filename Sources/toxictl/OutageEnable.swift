@@ -1,5 +1,6 @@
 import ArgumentParser
 import Impairments
+import Scenarios
 
 struct OutageEnable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,8 +11,17 @@ struct OutageEnable: AsyncParsableCommand {
     @OptionGroup var target: TargetOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var dryRun: DryRunOptions
+    @OptionGroup var lasting: ForDurationOptions
 
     func run() async throws {
+        if let duration = self.lasting.duration {
+            try await TimedImpairment(target: self.target, output: self.output, dryRun: self.dryRun.dryRun).run(
+                summary: "outage: on (connections refused)",
+                impairment: Impairment(outage: true),
+                for: duration
+            )
+            return
+        }
         let impairments = ProxyImpairments(proxy: self.target.proxy)
         try await ChangeRunner(target: self.target, output: self.output, dryRun: self.dryRun.dryRun).run(
             summary: "outage: on (connections refused)"

@@ -150,15 +150,39 @@ struct TargetOptions: ParsableArguments {
     /// The line every command prints first: what it is about to act on. For a cluster, kubectl names the
     /// context and cluster.
     func targetLine() async throws -> String {
+        try await self.targetLine(subject: "proxy \(self.proxy)")
+    }
+
+    /// The target line ending with `subject` (`proxy NAME`, `proxies a, b`), or with the server alone when nil.
+    func targetLine(subject: String?) async throws -> String {
+        let suffix = subject.map { ", \($0)" } ?? ""
         switch try self.mode() {
         case .adminURL(let url, let source):
             let normalised = (try? ToxiproxyClient.normalise(url)) ?? url
-            return "target: \(normalised) (\(source)), proxy \(self.proxy)"
+            return "target: \(normalised) (\(source))\(suffix)"
         case .cluster(let target, let source):
             let context = try await Self.kubectl(for: target).currentContext()
             return "target: context \(context.context), cluster \(context.cluster), namespace \(target.namespace) "
-                + "(\(source)), deployment \(target.deployment), proxy \(self.proxy)"
+                + "(\(source)), deployment \(target.deployment)\(suffix)"
         }
+    }
+
+    /// The options that name this target again, for the follow-up commands toxictl suggests (empty when the
+    /// target came from the environment or the default, which the next command finds the same way).
+    var repeatedArguments: String {
+        var arguments: [String] = []
+        if let adminURL { arguments += ["--admin-url", adminURL] }
+        if let namespace { arguments += ["-n", namespace] }
+        if let context { arguments += ["--context", context] }
+        if let kubeconfig { arguments += ["--kubeconfig", kubeconfig] }
+        if let deployment { arguments += ["--deployment", deployment] }
+        return arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.map { " " + $0 }.joined()
+    }
+
+    /// Whether commands reach the server through a port-forward (which can drop and be re-opened).
+    var isCluster: Bool {
+        if case .cluster = try? self.mode() { return true }
+        return false
     }
 
     /// Runs `body` with a client for the target over one keep-alive connection; for a cluster, over one
@@ -173,6 +197,23 @@ struct TargetOptions: ParsableArguments {
                     try await ClusterIdentity(target: target).confirm(client)
                     return try await body(client)
                 }
+            }
+        }
+    }
+
+    /// Runs `body` with the admin API's base URL, for callers that need more than one connection to it at once
+    /// (a stream of events and calls beside it); for a cluster, over one confirmed port-forward.
+    func withAdminBaseURL<Result: Sendable>(_ body: (String) async throws -> Result) async throws -> Result {
+        switch try self.mode() {
+        case .adminURL(let url, _):
+            return try await body(try ToxiproxyClient.normalise(url))
+        case .cluster(let target, _):
+            return try await Self.installer(for: target).withAdminPortForward { port in
+                let baseURL = "http://127.0.0.1:\(port)"
+                try await ToxiproxyClient.withClient(baseURL: baseURL) { client in
+                    try await ClusterIdentity(target: target).confirm(client)
+                }
+                return try await body(baseURL)
             }
         }
     }

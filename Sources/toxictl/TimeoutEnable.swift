@@ -1,5 +1,6 @@
 import ArgumentParser
 import Impairments
+import Scenarios
 
 struct TimeoutEnable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +18,7 @@ struct TimeoutEnable: AsyncParsableCommand {
     @OptionGroup var names: ToxicNameOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var dryRun: DryRunOptions
+    @OptionGroup var lasting: ForDurationOptions
 
     @Option(
         parsing: .unconditional,
@@ -29,10 +31,24 @@ struct TimeoutEnable: AsyncParsableCommand {
 
     func validate() throws {
         try validateMilliseconds(self.timeoutMs, option: "--timeout-ms")
+        try self.lasting.rejectCustomNames(self.names)
     }
 
     func run() async throws {
         let impairments = try self.names.impairments(proxy: self.target.proxy)
+        if let duration = self.lasting.duration {
+            let behaviour =
+                self.timeoutMs == 0
+                ? "connections hang" : "connections close after \(self.timeoutMs) ms without traffic"
+            try await TimedImpairment(target: self.target, output: self.output, dryRun: self.dryRun.dryRun).run(
+                summary: "timeout: data dropped (\(self.timeoutStream)); \(behaviour)",
+                impairment: Impairment(
+                    timeout: .init(milliseconds: self.timeoutMs, direction: ScenarioDirection(self.timeoutStream))
+                ),
+                for: duration
+            )
+            return
+        }
         let behaviour =
             self.timeoutMs == 0
             ? "connections hang forever (until `toxictl timeout disable`)"

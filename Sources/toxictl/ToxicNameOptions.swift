@@ -34,7 +34,9 @@ struct ToxicNameOptions: ParsableArguments {
 /// The names of the timeout toxics alone, for the commands that touch no latency toxic (flap).
 struct TimeoutToxicNameOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Names of the timeout toxics, upstream then downstream.", valueName: "up,down"))
-    var timeoutToxics = "timeout_up,timeout_down"
+    var timeoutToxics = Self.defaultTimeoutToxics
+
+    static let defaultTimeoutToxics = "timeout_up,timeout_down"
 
     mutating func validate() throws {
         _ = try ToxicNameOptions.pair(self.timeoutToxics, option: "--timeout-toxics")

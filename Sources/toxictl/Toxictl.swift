@@ -17,7 +17,7 @@ struct Toxictl: AsyncParsableCommand {
         version: ToxictlVersion.current,
         subcommands: [
             Serve.self, Enable.self, Disable.self, Status.self, Latency.self, Timeout.self, Outage.self,
-            Flap.self, Reset.self,
+            Flap.self, ScenarioCommand.self, Reset.self,
         ]
     )
 }

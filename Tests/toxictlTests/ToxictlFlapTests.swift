@@ -106,10 +106,11 @@ struct ToxictlFlapTests {
                 let late = phase.startedMilliseconds - phase.dueMilliseconds
                 #expect(abs(late) <= 30, "phase \(index) started \(late) ms off its schedule")
                 #expect(phase.lateMilliseconds == late)
+                // Our server runs the flap as a scenario: it makes the calls, toxictl reports the phases.
                 if phase.phase == "DOWN" {
-                    #expect(phase.calls == #"POST /proxies/\#(fixture.proxy) {"enabled":false}"#)
+                    #expect(phase.calls == "proxy disabled (by the server)")
                 } else if index > 0 {
-                    #expect(phase.calls == #"POST /proxies/\#(fixture.proxy) {"enabled":true}"#)
+                    #expect(phase.calls == "healthy again (by the server)")
                 } else {
                     #expect(phase.calls == "no change")
                 }
@@ -278,10 +279,11 @@ struct ToxictlFlapTests {
         }
     }
 
-    /// A failed call ends the flap with 1, and a failed restore afterwards does not hide the first error.
+    /// Without scenarios on the server, toxictl drives the flap itself: a failed call ends it with 1, and a
+    /// failed restore afterwards does not hide the first error.
     @Test
     func aFailureMidFlapExits1AndKeepsTheFirstError() async throws {
-        try await withProxy { fixture in
+        try await withProxyWithoutScenarios { fixture in
             let process = try await fixture.start(
                 "flap",
                 "--mode",
@@ -306,6 +308,60 @@ struct ToxictlFlapTests {
             #expect(result.stderr.contains("restoring the state from before the flap failed"), "\(result)")
             #expect(result.stderr.contains("the first error"), "\(result)")
             #expect(!result.stdout.contains("flap completed"), "\(result)")
+        }
+    }
+
+    /// On our server the flap is a scenario: the proxy deleted mid-flap ends it `failed`, and toxictl exits 1
+    /// saying so, without claiming completion.
+    @Test
+    func aProxyDeletedMidFlapOnTheServerExits1() async throws {
+        try await withProxy { fixture in
+            let process = try await fixture.start(
+                "flap",
+                "--mode",
+                "refuse",
+                "--up-ms",
+                "100",
+                "--down-ms",
+                "100",
+                "--iterations",
+                "50"
+            )
+            defer { process.cleanUp() }
+            let output = try await process.waitForStdout(within: .seconds(5)) { $0.contains("cycle 1/50  DOWN") }
+            try #require(output != nil, "\(process.stdout) \(process.stderr)")
+            let deleted = try await fixture.admin.delete("/proxies/\(fixture.proxy)")
+            try #require(deleted.status == 204, "\(deleted)")
+            #expect(try await process.waitForExit(within: .seconds(5)), "\(process.stdout) \(process.stderr)")
+            let result = process.completed
+            #expect(result.status == 1 && result.exitedNormally, "\(result)")
+            #expect(result.stderr.contains("error: the flap (scenario s1) ended: failed"), "\(result)")
+            #expect(!result.stdout.contains("flap completed"), "\(result)")
+        }
+    }
+
+    /// The fallback keeps the old behaviour: toxictl's own calls, on the grid, and the restore.
+    @Test
+    func withoutScenariosToxictlDrivesTheFlapItself() async throws {
+        try await withProxyWithoutScenarios { fixture in
+            let before = try await fixture.rawState()
+            let result = try await fixture.toxictl(
+                "flap",
+                "--mode",
+                "refuse",
+                "--up-ms",
+                "100",
+                "--down-ms",
+                "100",
+                "--iterations",
+                "2"
+            )
+            #expect(result.status == 0, "\(result)")
+            let phases = Self.phaseLines(result.stdout)
+            #expect(phases.map(\.phase) == ["UP", "DOWN", "UP", "DOWN"], "\(result.stdout)")
+            #expect(phases.dropFirst().first?.calls == #"POST /proxies/\#(fixture.proxy) {"enabled":false}"#)
+            #expect(result.stdout.contains("restored the state from before the flap: "), "\(result.stdout)")
+            #expect(try await fixture.rawState() == before)
         }
     }
 }

@@ -25,6 +25,13 @@ struct ToxictlHelpSnapshotTests {
         ["outage", "enable"],
         ["outage", "disable"],
         ["flap"],
+        ["scenario"],
+        ["scenario", "run"],
+        ["scenario", "list"],
+        ["scenario", "status"],
+        ["scenario", "stop"],
+        ["scenario", "attach"],
+        ["scenario", "report"],
         ["reset"],
     ]
 
