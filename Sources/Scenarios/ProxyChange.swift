@@ -49,6 +49,28 @@ public struct KeptChange: Sendable, Equatable, CustomStringConvertible {
 
 /// The changes that take proxies from what they are to what a phase wants, or back to what they were.
 public enum ChangePlan {
+    /// What a phase leaves on each proxy: the toxics the phase sets, and every other managed toxic as it was
+    /// before the scenario (absent if it did not exist). So a healthy phase is the operator's own state, not
+    /// "no toxics of that name": a `timeout_up` of the operator's that a flap's down phases override is
+    /// updated back in place (keeping its position in the chain) in the up phases, and the restore at the end
+    /// finds it already as it was.
+    public static func phaseState(
+        plan: ScenarioPlan,
+        baseline: [Proxy],
+        target: [String: ProxyState]
+    ) -> [String: ProxyState] {
+        var states = target
+        for (name, state) in target {
+            let managed = plan.managedToxics[name] ?? []
+            guard let before = baseline.first(where: { $0.name == name }) else { continue }
+            let set = Set(state.toxics.map(\.name))
+            // In the baseline's order, so toxics that come back are created in their old order.
+            let restored = before.toxics.filter { managed.contains($0.name) && !set.contains($0.name) }
+            states[name]?.toxics = state.toxics + restored
+        }
+        return states
+    }
+
     /// From `current` to `target` for the managed items only: managed toxics absent from the target are
     /// removed, the target's toxics set where they differ, `enabled` set where managed and different.
     /// Toxics that are not managed are never touched. Removals come before additions, and an enable last,

@@ -203,7 +203,8 @@ final class ScenarioRun: Sendable {
             return started
         }
         let current = await self.registry.proxyList()
-        let changes = ChangePlan.phaseChanges(plan: self.plan, current: current, target: phase.states)
+        let target = ChangePlan.phaseState(plan: self.plan, baseline: self.baseline, target: phase.states)
+        let changes = ChangePlan.phaseChanges(plan: self.plan, current: current, target: target)
         var failure: (proxy: String, message: String)?
         // The plan skips a proxy that is gone; for the run that is a failure.
         if let missing = self.plan.scenario.proxies.first(where: { name in !current.contains { $0.name == name } }) {
@@ -225,11 +226,11 @@ final class ScenarioRun: Sendable {
         }
         let now = ScenarioClock.now()
         self.state.withLockedValue { state in
-            for (proxy, target) in phase.states {
+            for (proxy, wanted) in target {
                 if proxy == failure?.proxy {
                     state.applied[proxy] = partial ?? state.applied[proxy]
                 } else {
-                    state.applied[proxy] = target
+                    state.applied[proxy] = wanted
                 }
             }
             let reference = ScenarioStatus.PhaseRef(

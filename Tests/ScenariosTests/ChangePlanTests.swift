@@ -314,3 +314,64 @@ func applying(_ changes: [ProxyChange], to proxies: [Proxy]) -> [Proxy] {
         #expect(ProxyChange.setEnabled(proxy: "p", enabled: true).description == "p: enable")
     }
 }
+
+/// A healthy phase leaves a managed toxic as the operator had it before the scenario: updated back in place
+/// (never removed and re-created at the end of the chain), and the restore then has nothing to do.
+@Test func aPhaseThatDoesNotSetAManagedToxicPutsTheOperatorsOwnBackInPlace() throws {
+    let plan = try ScenarioPlan(
+        Scenario.parse(
+            """
+            proxies: [p]
+            lease: none
+            timeline:
+              - {name: down, duration: 1s, timeout: {ms: 0, direction: up}}
+              - {name: up, duration: 1s}
+            """
+        )
+    )
+    var theirs = Toxic(name: "timeout_up", type: .timeout, stream: "upstream", direction: .upstream)
+    theirs.attributes["timeout"] = 12345
+    let noop = Toxic(name: "their_noop", type: .noop, stream: "upstream", direction: .upstream)
+    let baseline = [
+        Proxy(name: "p", listen: "127.0.0.1:1", upstream: "127.0.0.1:2", enabled: true, toxics: [theirs, noop])
+    ]
+
+    let down = try #require(plan.phase(at: 0))
+    let downState = ChangePlan.phaseState(plan: plan, baseline: baseline, target: down.states)
+    let downChanges = ChangePlan.phaseChanges(plan: plan, current: baseline, target: downState)
+    var ours = theirs
+    ours.attributes["timeout"] = 0
+    #expect(downChanges == [.setToxic(proxy: "p", toxic: ours)])
+
+    let duringDown = [
+        Proxy(name: "p", listen: "127.0.0.1:1", upstream: "127.0.0.1:2", enabled: true, toxics: [ours, noop])
+    ]
+    let up = try #require(plan.phase(at: 1))
+    let upState = ChangePlan.phaseState(plan: plan, baseline: baseline, target: up.states)
+    #expect(upState["p"]?.toxics == [theirs])
+    let upChanges = ChangePlan.phaseChanges(plan: plan, current: duringDown, target: upState)
+    // A set of the same name, type and stream: an update in place, not a removal.
+    #expect(upChanges == [.setToxic(proxy: "p", toxic: theirs)])
+
+    let restore = ChangePlan.restore(plan: plan, baseline: baseline, applied: upState, current: baseline)
+    #expect(restore.changes.isEmpty)
+    #expect(restore.kept.isEmpty)
+}
+
+@Test func aPhaseStateWithoutABaselineToxicLeavesItOut() throws {
+    let plan = try ScenarioPlan(
+        Scenario.parse(
+            """
+            proxies: [p]
+            lease: none
+            timeline:
+              - {name: slow, duration: 1s, latency: {ms: 100}}
+              - {name: fine, duration: 1s}
+            """
+        )
+    )
+    let baseline = [Proxy(name: "p", listen: "127.0.0.1:1", upstream: "127.0.0.1:2", enabled: true)]
+    let fine = try #require(plan.phase(at: 1))
+    let state = ChangePlan.phaseState(plan: plan, baseline: baseline, target: fine.states)
+    #expect(state["p"]?.toxics == [])
+}
