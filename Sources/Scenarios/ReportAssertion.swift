@@ -1,5 +1,5 @@
 /// A check over a recovery report, as `toxictl scenario report --assert 'recovery < 30s'` takes it (grammar in
-/// docs/scenarios.md).
+/// the README, "Scenarios").
 public struct ReportAssertion: Sendable, Equatable, CustomStringConvertible {
     public struct Result: Sendable, Equatable {
         public var assertion: ReportAssertion

@@ -1,7 +1,7 @@
 import ToxiproxyModel
 
 /// A timeline of impairment phases over one or more proxies, as a scenario file describes it (see
-/// `docs/scenarios.md` for the file format). Validated on creation: every value here is in range.
+/// the README's "Scenarios" section for the file format). Validated on creation: every value here is in range.
 public struct Scenario: Sendable, Equatable {
     /// A label for people; the server gives each run an id of its own.
     public var name: String?

@@ -6,7 +6,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         commandName: "scenario",
         abstract: "Run impairment timelines on the server (swift-toxiproxy's), which restores the proxies itself.",
         discussion: """
-            A scenario (file format: docs/scenarios.md) is run by the server on its own clock, bounded by its \
+            A scenario (file format: the README, "Scenarios") is run by the server on its own clock, bounded by its \
             `for` and, unless started with --detach, by a lease that toxictl renews: if toxictl dies, the \
             server restores the proxies within the grace period. Shopify's Toxiproxy has no scenarios; \
             `toxictl flap` then drives the impairment from here.

@@ -24,7 +24,7 @@ enum ScenarioFile {
         } catch {
             let location = error.field.isEmpty ? "" : " \(error.field):"
             Console.error("error: \(shown):\(location) \(error.reason)")
-            Console.error("  See docs/scenarios.md for the file format.")
+            Console.error("  See the README, section \"Scenarios\", for the file format.")
             throw ExitCode(64)
         }
     }

@@ -10,7 +10,7 @@ struct ScenarioReportCommand: AsyncParsableCommand {
         discussion: """
             Per phase: connections accepted, closed and cut, bytes, upstream dial failures; per impaired → \
             healthy transition: the time to the first connection and to the first byte back (recovery). A \
-            running scenario's report is the figures so far. Assertions (grammar in docs/scenarios.md), e.g. \
+            running scenario's report is the figures so far. Assertions (grammar in the README, "Scenarios"), e.g. \
             --assert 'recovery < 30s' --assert 'max(first_connection) <= 2s and unrecovered == 0', are checked \
             before anything is fetched for syntax (exit 64), then against the report: each failing one prints \
             a FAIL line on standard error, and the exit status is 1. -o junit writes JUnit XML to standard output \

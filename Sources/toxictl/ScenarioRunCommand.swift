@@ -8,7 +8,7 @@ struct ScenarioRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a scenario file on the server; the server restores the proxies when it ends.",
         discussion: """
-            The file (YAML or JSON, see docs/scenarios.md; - reads standard input) is validated here first: an \
+            The file (YAML or JSON, format in the README, "Scenarios"; - reads standard input) is validated here first: an \
             invalid one exits 64 naming the field, and nothing is sent. The server runs the timeline on its own \
             clock. Attached (the default), toxictl renews the scenario's lease every grace/3 and waits for its \
             end; if toxictl dies or loses the server for longer than the grace, the lease ends the scenario and \
