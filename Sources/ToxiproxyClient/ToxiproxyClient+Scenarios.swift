@@ -5,6 +5,9 @@ import Scenarios
 import ToxiproxyModel
 
 extension ToxiproxyClient {
+    /// Who answers the scenario calls, for decoding errors.
+    static let scenarioServer = "a swift-toxiproxy scenario server"
+
     /// Whether the server runs scenarios (ours does; the reference answers 404 on `/scenarios`).
     public func supportsScenarios() async throws(ToxiproxyClientError) -> Bool {
         do throws(ToxiproxyClientError) {
@@ -19,7 +22,7 @@ extension ToxiproxyClient {
     /// Starts a scenario on the server; it runs there, on the server's clock, until it ends.
     public func startScenario(_ scenario: Scenario) async throws(ToxiproxyClientError) -> ScenarioStatus {
         let (_, body) = try await self.send(.POST, "/scenarios", body: scenario.jsonText)
-        return try self.decodeScenarioAnswer(body, request: "POST \(self.baseURL)/scenarios") {
+        return try self.decode(body, request: "POST \(self.baseURL)/scenarios", sender: Self.scenarioServer) {
             value throws(ScenarioError) in try ScenarioStatus(json: value)
         }
     }
@@ -27,7 +30,7 @@ extension ToxiproxyClient {
     /// Running scenarios and the last ended ones, newest first (without history).
     public func scenarios() async throws(ToxiproxyClientError) -> [ScenarioStatus] {
         let (_, body) = try await self.send(.GET, "/scenarios")
-        return try self.decodeScenarioAnswer(body, request: "GET \(self.baseURL)/scenarios") {
+        return try self.decode(body, request: "GET \(self.baseURL)/scenarios", sender: Self.scenarioServer) {
             value throws(ScenarioError) -> [ScenarioStatus] in
             guard case .object(let object) = value, case .array(let elements)? = object.value(forKey: "scenarios")
             else {
@@ -40,7 +43,7 @@ extension ToxiproxyClient {
     public func scenario(id: String) async throws(ToxiproxyClientError) -> ScenarioStatus {
         let path = "/scenarios/\(id.pathEscaped)"
         let (_, body) = try await self.send(.GET, path)
-        return try self.decodeScenarioAnswer(body, request: "GET \(self.baseURL)\(path)") {
+        return try self.decode(body, request: "GET \(self.baseURL)\(path)", sender: Self.scenarioServer) {
             value throws(ScenarioError) in try ScenarioStatus(json: value)
         }
     }
@@ -50,7 +53,7 @@ extension ToxiproxyClient {
     public func stopScenario(id: String) async throws(ToxiproxyClientError) -> ScenarioStatus {
         let path = "/scenarios/\(id.pathEscaped)/stop"
         let (_, body) = try await self.send(.POST, path, body: "")
-        return try self.decodeScenarioAnswer(body, request: "POST \(self.baseURL)\(path)") {
+        return try self.decode(body, request: "POST \(self.baseURL)\(path)", sender: Self.scenarioServer) {
             value throws(ScenarioError) in try ScenarioStatus(json: value)
         }
     }
@@ -60,7 +63,7 @@ extension ToxiproxyClient {
     public func heartbeatScenario(id: String) async throws(ToxiproxyClientError) -> Duration {
         let path = "/scenarios/\(id.pathEscaped)/heartbeat"
         let (_, body) = try await self.send(.POST, path, body: "")
-        return try self.decodeScenarioAnswer(body, request: "POST \(self.baseURL)\(path)") {
+        return try self.decode(body, request: "POST \(self.baseURL)\(path)", sender: Self.scenarioServer) {
             value throws(ScenarioError) -> Duration in
             guard case .object(let object) = value,
                 case .number(let text)? = object.value(forKey: "lease_expires_in_ms"),
@@ -75,7 +78,7 @@ extension ToxiproxyClient {
     public func scenarioReport(id: String) async throws(ToxiproxyClientError) -> RecoveryReport {
         let path = "/scenarios/\(id.pathEscaped)/report"
         let (_, body) = try await self.send(.GET, path)
-        return try self.decodeScenarioAnswer(body, request: "GET \(self.baseURL)\(path)") {
+        return try self.decode(body, request: "GET \(self.baseURL)\(path)", sender: Self.scenarioServer) {
             value throws(ScenarioError) in try RecoveryReport(json: value)
         }
     }
@@ -197,7 +200,7 @@ extension ToxiproxyClient {
                 } catch {
                     throw ToxiproxyClientError(
                         code: .invalidResponse,
-                        message: "the event stream is not what a scenario server sends (\(error))",
+                        message: "the event stream is not what \(Self.scenarioServer) sends (\(error))",
                         request: description
                     )
                 }
@@ -228,22 +231,5 @@ extension ToxiproxyClient {
             request: description,
             cause: cause
         )
-    }
-
-    private func decodeScenarioAnswer<T>(
-        _ body: String,
-        request: String,
-        _ decode: (JSONValue) throws(ScenarioError) -> T
-    ) throws(ToxiproxyClientError) -> T {
-        let value = try self.json(body, request: request)
-        do {
-            return try decode(value)
-        } catch {
-            throw ToxiproxyClientError(
-                code: .invalidResponse,
-                message: "the answer is not what a scenario server sends (\(error.description))",
-                request: request
-            )
-        }
     }
 }

@@ -139,10 +139,13 @@ public struct ToxiproxyClient: Sendable {
         }
     }
 
-    func decode<T>(
+    /// Parses a successful JSON body and decodes it; a body that does not decode is an `invalidResponse` that
+    /// names what should have sent it (`sender`).
+    func decode<T, Failure: Error & CustomStringConvertible>(
         _ body: String,
         request: String,
-        _ decode: (JSONValue) throws(ResponseDecodingError) -> T
+        sender: String = "a Toxiproxy admin API",
+        _ decode: (JSONValue) throws(Failure) -> T
     ) throws(ToxiproxyClientError) -> T {
         let value = try self.json(body, request: request)
         do {
@@ -150,7 +153,7 @@ public struct ToxiproxyClient: Sendable {
         } catch {
             throw ToxiproxyClientError(
                 code: .invalidResponse,
-                message: "the answer is not what a Toxiproxy admin API sends (\(error.description))",
+                message: "the answer is not what \(sender) sends (\(error.description))",
                 request: request
             )
         }

@@ -34,7 +34,7 @@ public struct JSONLogHandler: LogHandler {
         writer.key("level")
         writer.string(Self.levelName(event.level))
         writer.key("time")
-        writer.string(Self.timestamp())
+        writer.string(wallClockTimestamp())
         writer.key("message")
         writer.string("\(event.message)")
         let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }
@@ -81,18 +81,5 @@ public struct JSONLogHandler: LogHandler {
         case "fatal", "panic", "disabled": .critical
         default: nil
         }
-    }
-
-    /// RFC 3339 in UTC with second precision, as zerolog writes it.
-    private static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
-        func pad(_ value: Int32, _ width: Int = 2) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
-            + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
     }
 }

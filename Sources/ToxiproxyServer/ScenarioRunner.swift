@@ -3,14 +3,6 @@ import NIOCore
 import Scenarios
 import ToxiproxyModel
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The server's scenarios: creation (validation, the proxy checks, the baseline), lookup, stop, and the
 /// shutdown that stops and restores every running one. Each run drives itself (`ScenarioRun`); this actor
 /// only keeps the list, so that two creations cannot both claim one proxy.
@@ -135,17 +127,4 @@ public actor ScenarioRunner {
         let dropped = Set(ended.prefix(ended.count - Self.endedKept).map(\.id))
         self.runs.removeAll { dropped.contains($0.id) }
     }
-}
-
-/// RFC 3339 in UTC with second precision.
-func wallClockTimestamp() -> String {
-    var now = time(nil)
-    var parts = tm()
-    gmtime_r(&now, &parts)
-    func pad(_ value: Int32, _ width: Int = 2) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
-        + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
 }

@@ -34,13 +34,8 @@ struct ScenarioAttachCommand: AsyncParsableCommand {
         let session = ScenarioSession(target: self.target, json: json)
         let control = await SignalControl.trapping()
         defer { control.stop() }
-        let status = try await self.target.withClient { client in
-            try await ScenarioSession.requireScenarios(client, for: "toxictl scenario")
-            do throws(ToxiproxyClientError) {
-                return try await client.scenario(id: self.scenario.id)
-            } catch {
-                throw CLIError(session.describe(error))
-            }
+        let status = try await session.call { client throws(ToxiproxyClientError) in
+            try await client.scenario(id: self.scenario.id)
         }
         let holdsLease = status.state == .running && status.leaseGraceMs != nil
         if !json {

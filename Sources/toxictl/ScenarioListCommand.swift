@@ -18,14 +18,8 @@ struct ScenarioListCommand: AsyncParsableCommand {
 
     func run() async throws {
         if self.output.format == .text { Console.line(try await self.target.targetLine(subject: nil)) }
-        let scenarios = try await self.target.withClient { client in
-            try await ScenarioSession.requireScenarios(client, for: "toxictl scenario")
-            do throws(ToxiproxyClientError) {
-                return try await client.scenarios()
-            } catch {
-                throw CLIError(error, proxy: "", target: client.baseURL)
-            }
-        }
+        let session = ScenarioSession(target: self.target, json: self.output.format == .json)
+        let scenarios = try await session.call { client throws(ToxiproxyClientError) in try await client.scenarios() }
         switch self.output.format {
         case .text: Console.line(ScenarioPrinter.table(scenarios))
         case .json:

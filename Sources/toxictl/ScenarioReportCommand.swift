@@ -54,13 +54,8 @@ struct ScenarioReportCommand: AsyncParsableCommand {
         let assertions = try self.assertions.map { text throws(ScenarioError) in try ReportAssertion.parse(text) }
         if self.format == .text { Console.line(try await self.target.targetLine(subject: nil)) }
         let session = ScenarioSession(target: self.target, json: self.format != .text)
-        let report = try await self.target.withClient { client in
-            try await ScenarioSession.requireScenarios(client, for: "toxictl scenario")
-            do throws(ToxiproxyClientError) {
-                return try await client.scenarioReport(id: self.scenario.id)
-            } catch {
-                throw CLIError(session.describe(error))
-            }
+        let report = try await session.call { client throws(ToxiproxyClientError) in
+            try await client.scenarioReport(id: self.scenario.id)
         }
         let results = assertions.map { $0.evaluate(report) }
         switch self.format {

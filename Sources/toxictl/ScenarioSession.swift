@@ -36,6 +36,21 @@ struct ScenarioSession: Sendable {
         return CLIError(error, proxy: self.target.proxy, target: self.target.jsonTarget).message
     }
 
+    /// One scenario call of `toxictl scenario …` on the target's server: refused, saying why, by a server without
+    /// scenarios; a failed call becomes the message an operator reads.
+    func call<Result: Sendable>(
+        _ body: @Sendable (ToxiproxyClient) async throws(ToxiproxyClientError) -> Result
+    ) async throws -> Result {
+        try await self.target.withClient { client in
+            try await Self.requireScenarios(client, for: "toxictl scenario")
+            do throws(ToxiproxyClientError) {
+                return try await body(client)
+            } catch {
+                throw CLIError(self.describe(error))
+            }
+        }
+    }
+
     /// Throws unless the server runs scenarios (swift-toxiproxy's does; Shopify's Toxiproxy does not).
     static func requireScenarios(_ client: ToxiproxyClient, for what: String) async throws {
         let supported: Bool

@@ -21,13 +21,8 @@ struct ScenarioStatusCommand: AsyncParsableCommand {
     func run() async throws {
         if self.output.format == .text { Console.line(try await self.target.targetLine(subject: nil)) }
         let session = ScenarioSession(target: self.target, json: self.output.format == .json)
-        let status = try await self.target.withClient { client in
-            try await ScenarioSession.requireScenarios(client, for: "toxictl scenario")
-            do throws(ToxiproxyClientError) {
-                return try await client.scenario(id: self.scenario.id)
-            } catch {
-                throw CLIError(session.describe(error))
-            }
+        let status = try await session.call { client throws(ToxiproxyClientError) in
+            try await client.scenario(id: self.scenario.id)
         }
         switch self.output.format {
         case .text: Console.line(ScenarioPrinter.detail(status))

@@ -24,16 +24,11 @@ struct ScenarioStopCommand: AsyncParsableCommand {
     func run() async throws {
         if self.output.format == .text { Console.line(try await self.target.targetLine(subject: nil)) }
         let session = ScenarioSession(target: self.target, json: self.output.format == .json)
-        let (hadEnded, status) = try await self.target.withClient { client in
-            try await ScenarioSession.requireScenarios(client, for: "toxictl scenario")
-            do throws(ToxiproxyClientError) {
-                // Asked first, so that stopping one that had ended reads as that, not as a stop.
-                let before = try await client.scenario(id: self.scenario.id)
-                let after = before.state == .ended ? before : try await client.stopScenario(id: self.scenario.id)
-                return (before.state == .ended, after)
-            } catch {
-                throw CLIError(session.describe(error))
-            }
+        let (hadEnded, status) = try await session.call { client throws(ToxiproxyClientError) in
+            // Asked first, so that stopping one that had ended reads as that, not as a stop.
+            let before = try await client.scenario(id: self.scenario.id)
+            let after = before.state == .ended ? before : try await client.stopScenario(id: self.scenario.id)
+            return (before.state == .ended, after)
         }
         switch self.output.format {
         case .text:
