@@ -23,7 +23,7 @@ extension RecoveryReport {
 
         for transition in self.transitions {
             let phase = self.phaseName(transition.fromPhase).map { " (\($0))" } ?? ""
-            let name = "recovery after phase \(transition.fromPhase)\(phase)"
+            let name = "recovery after phase \(transition.fromPhase + 1)\(phase)"
             let detail = self.describe(transition)
             var body = "    <testcase classname=\"\(xml(className))\" name=\"\(xml(name))\""
             if let recovery = transition.recoveryMs {

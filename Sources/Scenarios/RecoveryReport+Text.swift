@@ -13,7 +13,7 @@ extension RecoveryReport {
         ]
         for phase in self.phases {
             rows.append(
-                ["\(phase.index)", phase.name, phase.kindText, phase.spanText]
+                ["\(phase.index + 1)", phase.name, phase.kindText, phase.spanText]
                     + phase.counts.columns + [phase.attemptsText]
             )
         }
@@ -65,7 +65,7 @@ extension RecoveryReport {
     /// `phase 1 (down #1) → phase 2 (up #2) at 300.1 ms: first connection after 120.4 ms, recovered after 121 ms`.
     func describe(_ transition: Transition) -> String {
         func phase(_ index: Int) -> String {
-            self.phaseName(index).map { "phase \(index) (\($0))" } ?? "phase \(index)"
+            self.phaseName(index).map { "phase \(index + 1) (\($0))" } ?? "phase \(index + 1)"
         }
         let first =
             transition.firstConnectionMs.map { "first connection after \($0.wireDecimalText) ms" }

@@ -181,10 +181,13 @@ extension ReportAssertion.Comparison {
     private static func samples(of name: ReportAssertion.Name, in report: RecoveryReport) -> [Sample] {
         func transition(_ value: Double?, _ transition: RecoveryReport.Transition) -> Sample {
             // Never recovered counts as infinitely long, so `recovery < 30s` fails on it.
-            Sample(value: value ?? .infinity, origin: "transition \(transition.fromPhase) → \(transition.toPhase)")
+            Sample(
+                value: value ?? .infinity,
+                origin: "transition \(transition.fromPhase + 1) → \(transition.toPhase + 1)"
+            )
         }
         func phase(_ value: Int64, _ phase: RecoveryReport.Phase) -> Sample {
-            Sample(value: Double(value), origin: "phase \(phase.index) (\(phase.name))")
+            Sample(value: Double(value), origin: "phase \(phase.index + 1) (\(phase.name))")
         }
         switch name {
         case .recovery: return report.transitions.map { transition($0.recoveryMs, $0) }
@@ -198,7 +201,7 @@ extension ReportAssertion.Comparison {
         case .attemptsPerSecond:
             return report.phases.compactMap { phase in
                 guard phase.impaired, let rate = phase.attemptsPerSecond else { return nil }
-                return Sample(value: rate, origin: "phase \(phase.index) (\(phase.name))")
+                return Sample(value: rate, origin: "phase \(phase.index + 1) (\(phase.name))")
             }
         case .unrecovered, .transitions: return []
         }

@@ -63,15 +63,15 @@ struct ReportAssertionTests {
 
     @Test(arguments: [
         // Per transition, bare = max; an unrecovered transition is infinitely long.
-        ("recovery < 30s", false, "max(recovery) = ∞, not < 30000 ms (transition 4 → 5 did not recover)"),
-        ("recovery > 1h", true, "max(recovery) = ∞ > 3600000 ms (transition 4 → 5 did not recover)"),
-        ("min(recovery) <= 121ms", true, "min(recovery) = 121 ms <= 121 ms (transition 1 → 2)"),
-        ("min(recovery) < 121", false, "min(recovery) = 121 ms, not < 121 ms (transition 1 → 2)"),
+        ("recovery < 30s", false, "max(recovery) = ∞, not < 30000 ms (transition 5 → 6 did not recover)"),
+        ("recovery > 1h", true, "max(recovery) = ∞ > 3600000 ms (transition 5 → 6 did not recover)"),
+        ("min(recovery) <= 121ms", true, "min(recovery) = 121 ms <= 121 ms (transition 2 → 3)"),
+        ("min(recovery) < 121", false, "min(recovery) = 121 ms, not < 121 ms (transition 2 → 3)"),
         ("mean(recovery) > 0", true, "mean(recovery) = ∞ > 0 ms"),
         ("sum(recovery) != 0", true, "sum(recovery) = ∞ != 0 ms"),
         ("count(recovery) == 3", true, "count(recovery) = 3 == 3"),
-        ("first_connection <= 2s", true, "max(first_connection) = 120.4 ms <= 2000 ms (transition 1 → 2)"),
-        ("min(first_connection) > 2.5ms", false, "min(first_connection) = 2.5 ms, not > 2.5 ms (transition 6 → 7)"),
+        ("first_connection <= 2s", true, "max(first_connection) = 120.4 ms <= 2000 ms (transition 2 → 3)"),
+        ("min(first_connection) > 2.5ms", false, "min(first_connection) = 2.5 ms, not > 2.5 ms (transition 7 → 8)"),
         ("mean(first_connection) >= 50.966", true, "mean(first_connection) = 50.967 ms >= 50.966 ms"),
         ("sum(first_connection) < 153", true, "sum(first_connection) = 152.9 ms < 153 ms"),
         ("count(first_connection) != 3", false, "count(first_connection) = 3, not != 3"),
@@ -82,15 +82,15 @@ struct ReportAssertionTests {
         ("bytes_down > 375", false, "sum(bytes_down) = 375, not > 375"),
         ("cut == 4", true, "sum(cut) = 4 == 4"),
         ("dial_failures == 0", false, "sum(dial_failures) = 3, not == 0"),
-        ("max(accepted) == 6", true, "max(accepted) = 6 == 6 (phase 3 (slow))"),
-        ("min(closed) < 1", true, "min(closed) = 0 < 1 (phase 5 (up #2))"),
-        ("min(accepted) > 0", false, "min(accepted) = 0, not > 0 (phase 1 (down #1))"),
+        ("max(accepted) == 6", true, "max(accepted) = 6 == 6 (phase 4 (slow))"),
+        ("min(closed) < 1", true, "min(closed) = 0 < 1 (phase 6 (up #2))"),
+        ("min(accepted) > 0", false, "min(accepted) = 0, not > 0 (phase 2 (down #1))"),
         ("mean(accepted) == 2.625", true, "mean(accepted) = 2.625 == 2.625"),
         ("count(bytes_down) == 8", true, "count(bytes_down) = 8 == 8"),
-        ("max(dial_failures) <= 1", false, "max(dial_failures) = 2, not <= 1 (phase 3 (slow))"),
+        ("max(dial_failures) <= 1", false, "max(dial_failures) = 2, not <= 1 (phase 4 (slow))"),
         // Per impaired phase with a visible rate (not outages), bare = max.
-        ("attempts_per_second < 2", false, "max(attempts_per_second) = 3/s, not < 2/s (phase 3 (slow))"),
-        ("min(attempts_per_second) == 1.5", true, "min(attempts_per_second) = 1.5/s == 1.5/s (phase 6 (lossy))"),
+        ("attempts_per_second < 2", false, "max(attempts_per_second) = 3/s, not < 2/s (phase 4 (slow))"),
+        ("min(attempts_per_second) == 1.5", true, "min(attempts_per_second) = 1.5/s == 1.5/s (phase 7 (lossy))"),
         ("mean(attempts_per_second) == 2.25", true, "mean(attempts_per_second) = 2.25/s == 2.25/s"),
         ("sum(attempts_per_second) > 4.5", false, "sum(attempts_per_second) = 4.5/s, not > 4.5/s"),
         ("count(attempts_per_second) == 2", true, "count(attempts_per_second) = 2 == 2"),
@@ -142,13 +142,13 @@ struct ReportAssertionTests {
         #expect(!failing.passed)
         #expect(
             failing.detail
-                == "max(first_connection) = 120.4 ms <= 2000 ms (transition 1 → 2); unrecovered = 1, not == 0"
+                == "max(first_connection) = 120.4 ms <= 2000 ms (transition 2 → 3); unrecovered = 1, not == 0"
         )
         let passing = try Self.check("first_connection<1s&&transitions == 3 and cut==4")
         #expect(passing.passed)
         #expect(
             passing.detail
-                == "max(first_connection) = 120.4 ms < 1000 ms (transition 1 → 2); transitions = 3 == 3; sum(cut) = 4 == 4"
+                == "max(first_connection) = 120.4 ms < 1000 ms (transition 2 → 3); transitions = 3 == 3; sum(cut) = 4 == 4"
         )
         #expect(!(try Self.check("cut == 4 && cut == 5")).passed)
         #expect(!(try Self.check("cut == 5 and cut == 4")).passed)
@@ -160,7 +160,7 @@ struct ReportAssertionTests {
         #expect(!assertion.evaluate(report).passed)
         report.transitions[1].recoveryMs = 99
         #expect(assertion.evaluate(report).passed)
-        #expect(assertion.evaluate(report).detail == "max(recovery) = 450 ms < 3600000000 ms (transition 6 → 7)")
+        #expect(assertion.evaluate(report).detail == "max(recovery) = 450 ms < 3600000000 ms (transition 7 → 8)")
     }
 
     @Test func figuresWithoutValues() throws {

@@ -24,8 +24,8 @@ struct ReportRenderingTests {
         func row(_ name: String) -> [String] {
             (lines.first { $0.contains("  \(name)  ") } ?? "").split(separator: " ").map(String.init)
         }
-        #expect(row("warm-up") == ["0", "warm-up", "healthy", "0.25–1000.25", "5", "5", "100", "200", "0", "0", "-"])
-        #expect(row("slow") == ["3", "slow", "impaired", "3000.25–4000.25", "6", "6", "60", "60", "1", "2", "3"])
+        #expect(row("warm-up") == ["1", "warm-up", "healthy", "0.25–1000.25", "5", "5", "100", "200", "0", "0", "-"])
+        #expect(row("slow") == ["4", "slow", "impaired", "3000.25–4000.25", "6", "6", "60", "60", "1", "2", "3"])
         #expect(row("lossy").last == "1.5")
         #expect(
             lines.contains {
@@ -45,13 +45,13 @@ struct ReportRenderingTests {
 
         #expect(
             lines.contains(
-                "  phase 1 (down #1) → phase 2 (up #1) at 2000.25 ms: first connection after 120.4 ms, "
+                "  phase 2 (down #1) → phase 3 (up #1) at 2000.25 ms: first connection after 120.4 ms, "
                     + "recovered after 121 ms"
             )
         )
         #expect(
             lines.contains(
-                "  phase 4 (down #2) → phase 5 (up #2) at 5000.25 ms: first connection after 30 ms, did not recover"
+                "  phase 5 (down #2) → phase 6 (up #2) at 5000.25 ms: first connection after 30 ms, did not recover"
             )
         )
         #expect(lines.contains("  db: toxic fixed_latency_up: changed by someone else"))
@@ -59,7 +59,7 @@ struct ReportRenderingTests {
         #expect(lines.contains("  PASS  cut == 4  —  sum(cut) = 4 == 4"))
         #expect(
             lines.contains(
-                "  FAIL  recovery < 30s  —  max(recovery) = ∞, not < 30000 ms (transition 4 → 5 did not recover)"
+                "  FAIL  recovery < 30s  —  max(recovery) = ∞, not < 30000 ms (transition 5 → 6 did not recover)"
             )
         )
     }
@@ -95,7 +95,7 @@ struct ReportRenderingTests {
         #expect(!text.contains("total"))
         report.transitions = [.init(fromPhase: 0, toPhase: 9, atMs: 1, firstConnectionMs: nil, recoveryMs: nil)]
         text = report.renderText()
-        #expect(text.contains("phase 0 (down) → phase 9 at 1 ms: no connection came, did not recover"))
+        #expect(text.contains("phase 1 (down) → phase 10 at 1 ms: no connection came, did not recover"))
     }
 
     // MARK: JUnit
@@ -116,18 +116,18 @@ struct ReportRenderingTests {
         let cases = suite.children.filter { $0.name == "testcase" }
         #expect(
             cases.map { $0.attributes["name"] ?? "" } == [
-                "cut == 4", "recovery < 30s", "recovery after phase 1 (down #1)",
-                "recovery after phase 4 (down #2)", "recovery after phase 6 (lossy)",
+                "cut == 4", "recovery < 30s", "recovery after phase 2 (down #1)",
+                "recovery after phase 5 (down #2)", "recovery after phase 7 (lossy)",
             ]
         )
         let failing = cases.filter { $0.children.contains { $0.name == "failure" } }.map { $0.attributes["name"] }
-        #expect(failing == ["recovery < 30s", "recovery after phase 4 (down #2)"])
+        #expect(failing == ["recovery < 30s", "recovery after phase 5 (down #2)"])
         let failure = try #require(cases[1].children.first { $0.name == "failure" })
         #expect(failure.attributes["message"] == Self.results[1].detail)
         #expect(failure.text == Self.results[1].detail)
         let unrecovered = try #require(cases[3].children.first { $0.name == "failure" })
         #expect(unrecovered.attributes["message"] == "did not recover")
-        #expect(unrecovered.text.contains("phase 4 (down #2) → phase 5 (up #2)"))
+        #expect(unrecovered.text.contains("phase 5 (down #2) → phase 6 (up #2)"))
         #expect(cases[2].attributes["time"] == "0.121")
         #expect(cases[4].attributes["time"] == "0.45")
 
@@ -148,7 +148,7 @@ struct ReportRenderingTests {
         let cases = suite.children.filter { $0.name == "testcase" }
         #expect(cases.count == 4)
         #expect(cases[0].attributes["name"] == "  cut<5&&cut>=1 ")
-        #expect(cases[1].attributes["name"] == "recovery after phase 1 (</testcase><x>)")
+        #expect(cases[1].attributes["name"] == "recovery after phase 2 (</testcase><x>)")
         let unrecovered = try #require(cases[2].children.first { $0.name == "failure" })
         #expect(unrecovered.attributes["message"] == "did not recover (yet: the scenario is still running)")
     }
