@@ -1,10 +1,27 @@
 /// Durations as scenario files and toxictl write them: Go-style `150ms`, `15s`, `1m30s`, `2h`, `1.5s`; in JSON a
 /// bare number is milliseconds.
 public enum DurationText {
-    /// The units a duration may use, longest spelling first so `ms` is not read as `m` + garbage.
-    private static let units: [(name: String, nanoseconds: Int64)] = [
-        ("ms", 1_000_000), ("h", 3_600_000_000_000), ("m", 60_000_000_000), ("s", 1_000_000_000),
-    ]
+    /// The units a duration may be written in, and how an error lists them.
+    public struct Units: Sendable {
+        let entries: [(name: String, nanoseconds: Int64)]
+        let list: String
+
+        /// Scenario files and toxictl's options: `ms`, `s`, `m`, `h` (nothing finer than the scheduler holds).
+        public static let coarse = Units(
+            entries: [("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)],
+            list: "ms, s, m, h"
+        )
+        /// Report assertions, which compare measured figures: Go's units down to the nanosecond.
+        public static let all = Units(
+            entries: [("ns", 1), ("us", 1_000), ("µs", 1_000)] + Units.coarse.entries,
+            list: "ns, us, ms, s, m, h"
+        )
+    }
+
+    /// Why a text is not a duration.
+    public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        public var description: String
+    }
 
     /// Parses a duration; nil for anything else (negative values, unknown units, empty text).
     ///
@@ -12,29 +29,40 @@ public enum DurationText {
     /// them without a sign; `0` alone is zero. Precision is the nanosecond (further digits are dropped).
     public static func parse(_ text: String) -> Duration? {
         if text == "0" { return .zero }
+        guard !text.isEmpty else { return nil }
+        return try? Self.parse(text, units: .coarse).get()
+    }
+
+    /// Parses a sequence of unsigned decimal numbers, each followed by one of `units`, or says what is wrong.
+    public static func parse(_ text: String, units: Units) -> Result<Duration, ParseError> {
+        func isNumeral(_ character: Character) -> Bool { character.isASCII && (character.isNumber || character == ".") }
         var rest = Substring(text)
         var total: Int64 = 0
-        guard !rest.isEmpty else { return nil }
         while !rest.isEmpty {
-            let whole = rest.prefix { $0.isASCII && $0.isNumber }
-            rest = rest.dropFirst(whole.count)
-            var fraction: Substring = ""
-            if rest.first == "." {
-                rest = rest.dropFirst()
-                fraction = rest.prefix { $0.isASCII && $0.isNumber }
-                rest = rest.dropFirst(fraction.count)
+            let numeral = rest.prefix(while: isNumeral)
+            let parts = numeral.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            let whole = parts.first ?? ""
+            let fraction = parts.count > 1 ? parts[1] : ""
+            guard !whole.isEmpty || !fraction.isEmpty, !fraction.contains(".") else {
+                return .failure(ParseError(description: "expected a number before a unit"))
             }
-            guard !whole.isEmpty || !fraction.isEmpty else { return nil }
-            guard let unit = Self.units.first(where: { rest.hasPrefix($0.name) }) else { return nil }
-            rest = rest.dropFirst(unit.name.count)
+            rest = rest.dropFirst(numeral.count)
+            let unitText = rest.prefix { !isNumeral($0) }
+            guard !unitText.isEmpty else {
+                return .failure(ParseError(description: "missing unit after \(numeral) (\(units.list))"))
+            }
+            guard let unit = units.entries.first(where: { $0.name == unitText }) else {
+                return .failure(ParseError(description: "unknown unit \"\(unitText)\" (\(units.list))"))
+            }
+            rest = rest.dropFirst(unitText.count)
             guard let part = Self.nanoseconds(whole: whole, fraction: fraction, unit: unit.nanoseconds) else {
-                return nil
+                return .failure(ParseError(description: "too long (at most about 292 years)"))
             }
             let (sum, overflow) = total.addingReportingOverflow(part)
-            guard !overflow else { return nil }
+            guard !overflow else { return .failure(ParseError(description: "too long (at most about 292 years)")) }
             total = sum
         }
-        return .nanoseconds(total)
+        return .success(.nanoseconds(total))
     }
 
     /// `whole.fraction` × `unit` in nanoseconds, nil on overflow.

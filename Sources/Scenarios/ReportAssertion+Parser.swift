@@ -173,8 +173,8 @@ extension ReportAssertion {
                 }
                 throw Self.error(token, "\(what), not a duration: write a plain number, got \(token.shown)")
             }
-            switch Self.duration(token.text) {
-            case .success(let milliseconds): return milliseconds
+            switch DurationText.parse(token.text, units: .all) {
+            case .success(let duration): return DurationText.milliseconds(duration)
             case .failure(let reason): throw Self.error(token, "\(reason) in \(token.shown)")
             }
         }
@@ -187,40 +187,6 @@ extension ReportAssertion {
                 body.filter({ $0 == "." }).count <= 1, body != "."
             else { return nil }
             return Double(text.hasPrefix("-.") ? "-0" + text.dropFirst() : text.hasPrefix(".") ? "0" + text : text)
-        }
-
-        private static let units: [(name: String, nanoseconds: Double)] = [
-            ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
-        ]
-
-        /// A Go-style duration (`1.5s`, `1m30s`, `250ms`) in milliseconds, or why not. Summed in whole
-        /// nanoseconds, as Go does, so `120400000ns` is exactly `120.4` ms.
-        static func duration(_ text: String) -> Swift.Result<Double, DurationError> {
-            var rest = Substring(text)
-            var total = 0.0
-            while !rest.isEmpty {
-                let numberText = rest.prefix(while: { $0.isASCII && ($0.isNumber || $0 == ".") })
-                guard let number = plainNumber(String(numberText)) else {
-                    return .failure(DurationError(description: "expected a number before a unit"))
-                }
-                rest = rest.dropFirst(numberText.count)
-                let unitText = rest.prefix(while: { !($0.isASCII && ($0.isNumber || $0 == ".")) })
-                guard !unitText.isEmpty else {
-                    return .failure(
-                        DurationError(description: "missing unit after \(numberText) (ns, us, ms, s, m, h)")
-                    )
-                }
-                guard let unit = units.first(where: { $0.name == unitText }) else {
-                    return .failure(DurationError(description: "unknown unit \"\(unitText)\" (ns, us, ms, s, m, h)"))
-                }
-                rest = rest.dropFirst(unitText.count)
-                total += (number * unit.nanoseconds).rounded()
-            }
-            return .success(total / 1e6)
-        }
-
-        struct DurationError: Error, CustomStringConvertible {
-            var description: String
         }
     }
 }

@@ -39,6 +39,6 @@ extension Scenario {
     }
 
     public var jsonText: String {
-        ScenarioEncoding.text(self.jsonValue)
+        self.jsonValue.text
     }
 }

@@ -43,8 +43,8 @@ enum ScenarioEncoding {
                     "latency",
                     .object(
                         JSONObject([
-                            ("ms", Self.integer(latency.milliseconds)),
-                            ("jitter", Self.integer(latency.jitterMilliseconds)),
+                            ("ms", .integer(latency.milliseconds)),
+                            ("jitter", .integer(latency.jitterMilliseconds)),
                             ("direction", .string(latency.direction.rawValue)),
                             ("toxicity", Self.float(latency.toxicity)),
                         ])
@@ -58,7 +58,7 @@ enum ScenarioEncoding {
                     "timeout",
                     .object(
                         JSONObject([
-                            ("ms", Self.integer(timeout.milliseconds)),
+                            ("ms", .integer(timeout.milliseconds)),
                             ("direction", .string(timeout.direction.rawValue)),
                             ("toxicity", Self.float(timeout.toxicity)),
                         ])
@@ -72,7 +72,7 @@ enum ScenarioEncoding {
                     "bandwidth",
                     .object(
                         JSONObject([
-                            ("rate", Self.integer(bandwidth.rate)),
+                            ("rate", .integer(bandwidth.rate)),
                             ("direction", .string(bandwidth.direction.rawValue)),
                             ("toxicity", Self.float(bandwidth.toxicity)),
                         ])
@@ -94,7 +94,7 @@ enum ScenarioEncoding {
                 ("type", .string(toxic.type.name)),
                 ("stream", .string(toxic.stream)),
                 ("toxicity", Self.float(toxic.toxicity)),
-                ("attributes", .object(JSONObject(toxic.attributes.values.map { ($0.name, Self.integer($0.value)) }))),
+                ("attributes", .object(JSONObject(toxic.attributes.values.map { ($0.name, .integer($0.value)) }))),
             ])
         )
     }
@@ -103,7 +103,7 @@ enum ScenarioEncoding {
         var members: [(key: String, value: JSONValue)] = []
         if let name = ramp.name { members.append(("name", .string(name))) }
         members.append(("duration", Self.duration(ramp.duration)))
-        members.append(("steps", Self.integer(Int64(ramp.steps))))
+        members.append(("steps", .integer(Int64(ramp.steps))))
         if let proxies = ramp.proxies { members.append(("proxies", .array(proxies.map { .string($0) }))) }
         if let latency = ramp.latency {
             members.append(
@@ -111,9 +111,9 @@ enum ScenarioEncoding {
                     "latency",
                     .object(
                         JSONObject([
-                            ("from", Self.integer(latency.from)),
-                            ("to", Self.integer(latency.to)),
-                            ("jitter", Self.integer(ramp.latencyJitterMilliseconds)),
+                            ("from", .integer(latency.from)),
+                            ("to", .integer(latency.to)),
+                            ("jitter", .integer(ramp.latencyJitterMilliseconds)),
                             ("direction", .string(ramp.latencyDirection.rawValue)),
                         ])
                     )
@@ -126,8 +126,8 @@ enum ScenarioEncoding {
                     "bandwidth",
                     .object(
                         JSONObject([
-                            ("from", Self.integer(bandwidth.from)),
-                            ("to", Self.integer(bandwidth.to)),
+                            ("from", .integer(bandwidth.from)),
+                            ("to", .integer(bandwidth.to)),
                             ("direction", .string(ramp.bandwidthDirection.rawValue)),
                         ])
                     )
@@ -141,39 +141,8 @@ enum ScenarioEncoding {
         .string(DurationText.format(duration))
     }
 
-    private static func integer(_ value: Int64) -> JSONValue {
-        .number(String(value))
-    }
-
     /// Swift's shortest round-trip spelling, which `Float(_:)` reads back to the same value.
     private static func float(_ value: Float) -> JSONValue {
         .number(value.description)
-    }
-
-    /// Compact JSON text of a value (numbers verbatim).
-    static func text(_ value: JSONValue) -> String {
-        var writer = JSONWriter()
-        Self.write(value, to: &writer)
-        return writer.output
-    }
-
-    private static func write(_ value: JSONValue, to writer: inout JSONWriter) {
-        switch value {
-        case .null: writer.null()
-        case .bool(let flag): writer.bool(flag)
-        case .number(let text): writer.raw(text)
-        case .string(let text): writer.string(text)
-        case .array(let elements):
-            writer.beginArray()
-            for element in elements { Self.write(element, to: &writer) }
-            writer.endArray()
-        case .object(let object):
-            writer.beginObject()
-            for member in object.members {
-                writer.key(member.key)
-                Self.write(member.value, to: &writer)
-            }
-            writer.endObject()
-        }
     }
 }
