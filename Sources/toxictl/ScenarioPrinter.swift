@@ -10,12 +10,9 @@ enum ScenarioPrinter {
         "+" + Self.seconds(milliseconds)
     }
 
-    /// `12.345s`.
+    /// `12.345s`, the server's fractional milliseconds rounded to whole ones.
     static func seconds(_ milliseconds: Double) -> String {
-        let whole = Int64(max(0, milliseconds).rounded())
-        let text = String(whole)
-        let padded = String(repeating: "0", count: max(0, 4 - text.count)) + text
-        return "\(padded.dropLast(3)).\(padded.suffix(3))s"
+        Flap.seconds(.milliseconds(Int64(max(0, milliseconds).rounded())))
     }
 
     /// A duration as a scenario file writes it (`30s`, `1m30s`).
